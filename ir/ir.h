@@ -269,6 +269,14 @@ const char *ingot_type_str(const ingot_graph_t *g, const ingot_type_t *t, char *
 /* Printer: the IR in a stable text form (used by --dump-after and tests). */
 void ingot_graph_print(FILE *f, const ingot_graph_t *g);
 
+/* Removes NOP nodes and values nothing refers to (unused initializers
+ * included), renumbering everything; rebuilds the name map.  Graph inputs and
+ * outputs always stay. */
+ingot_status_t ingot_graph_compact(ingot_graph_t *g) INGOT_MUST_USE;
+
+/* Replaces every use of value `from` (node inputs, graph outputs) by `to`. */
+void ingot_graph_replace_uses(ingot_graph_t *g, int32_t from, int32_t to);
+
 /* Element count / bytes of a value's type, checked; errors name the value. */
 ingot_status_t ingot_value_nbytes(const ingot_graph_t *g, int32_t v, size_t *out) INGOT_MUST_USE;
 

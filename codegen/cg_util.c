@@ -1,0 +1,211 @@
+/* Small LLVM IR building helpers shared by all emitters (see cg.h). */
+#include <stdarg.h>
+#include <string.h>
+
+#include "codegen/cg.h"
+
+LLVMTypeRef cg_type(cg_t *cg, int dtype) {
+  switch (dtype) {
+    case INGOT_DT_FLOAT: return cg->t_f32;
+    case INGOT_DT_DOUBLE: return cg->t_f64;
+    case INGOT_DT_FLOAT16: return cg->t_f16;
+    case INGOT_DT_BFLOAT16: return cg->t_bf16;
+    case INGOT_DT_INT64:
+    case INGOT_DT_UINT64: return cg->t_i64;
+    case INGOT_DT_INT32:
+    case INGOT_DT_UINT32: return cg->t_i32;
+    case INGOT_DT_INT16:
+    case INGOT_DT_UINT16: return cg->t_i16;
+    default: return cg->t_i8; /* int8, uint8, bool */
+  }
+}
+
+LLVMValueRef cg_i64(cg_t *cg, int64_t v) { return LLVMConstInt(cg->t_i64, (unsigned long long)v, 1); }
+LLVMValueRef cg_f32(cg_t *cg, double v) { return LLVMConstReal(cg->t_f32, v); }
+
+LLVMValueRef cg_const(cg_t *cg, int dtype, double v) {
+  LLVMTypeRef t = cg_type(cg, dtype);
+  if (ingot_dtype_is_float(dtype)) return LLVMConstReal(t, v);
+  if (dtype == INGOT_DT_BOOL) return LLVMConstInt(t, v != 0, 0);
+  return LLVMConstInt(t, (unsigned long long)(long long)v, 1);
+}
+
+LLVMValueRef cg_loop_begin(cg_t *cg, cg_loop_t *L, LLVMValueRef lo, LLVMValueRef hi, const char *name) {
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
+  L->header = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
+  L->body = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
+  L->exit = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, name);
+  LLVMBuildBr(cg->b, L->header);
+  LLVMPositionBuilderAtEnd(cg->b, L->header);
+  L->iv = LLVMBuildPhi(cg->b, cg->t_i64, name);
+  LLVMAddIncoming(L->iv, &lo, &pre, 1);
+  LLVMValueRef c = LLVMBuildICmp(cg->b, LLVMIntSLT, L->iv, hi, "");
+  LLVMBuildCondBr(cg->b, c, L->body, L->exit);
+  LLVMPositionBuilderAtEnd(cg->b, L->body);
+  return L->iv;
+}
+
+void cg_loop_end(cg_t *cg, cg_loop_t *L) {
+  LLVMValueRef next = LLVMBuildNSWAdd(cg->b, L->iv, cg_i64(cg, 1), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+  LLVMBuildBr(cg->b, L->header);
+  LLVMAddIncoming(L->iv, &next, &latch, 1);
+  LLVMPositionBuilderAtEnd(cg->b, L->exit);
+}
+
+void cg_if_begin(cg_t *cg, cg_if_t *c, LLVMValueRef cond) {
+  c->then_bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "then");
+  c->else_bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "else");
+  c->end_bb = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "endif");
+  LLVMBuildCondBr(cg->b, cond, c->then_bb, c->else_bb);
+  LLVMPositionBuilderAtEnd(cg->b, c->then_bb);
+}
+
+void cg_if_else(cg_t *cg, cg_if_t *c) {
+  LLVMBuildBr(cg->b, c->end_bb);
+  LLVMPositionBuilderAtEnd(cg->b, c->else_bb);
+  c->else_bb = NULL; /* marks the else branch as started */
+}
+
+void cg_if_end(cg_t *cg, cg_if_t *c) {
+  LLVMBuildBr(cg->b, c->end_bb);
+  if (c->else_bb) { /* no else: the empty else block just falls through */
+    LLVMPositionBuilderAtEnd(cg->b, c->else_bb);
+    LLVMBuildBr(cg->b, c->end_bb);
+  }
+  LLVMPositionBuilderAtEnd(cg->b, c->end_bb);
+}
+
+LLVMValueRef cg_alloca(cg_t *cg, LLVMTypeRef t, const char *name) {
+  LLVMBasicBlockRef cur = LLVMGetInsertBlock(cg->b);
+  LLVMValueRef first = LLVMGetFirstInstruction(cg->entry);
+  if (first) LLVMPositionBuilderBefore(cg->b, first);
+  else LLVMPositionBuilderAtEnd(cg->b, cg->entry);
+  LLVMValueRef a = LLVMBuildAlloca(cg->b, t, name);
+  LLVMPositionBuilderAtEnd(cg->b, cur);
+  return a;
+}
+
+static LLVMValueRef elem_ptr(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx) {
+  return LLVMBuildInBoundsGEP2(cg->b, cg_type(cg, dtype), base, &idx, 1, "");
+}
+
+LLVMValueRef cg_load(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx) {
+  return LLVMBuildLoad2(cg->b, cg_type(cg, dtype), elem_ptr(cg, dtype, base, idx), "");
+}
+
+void cg_store(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v) {
+  LLVMBuildStore(cg->b, v, elem_ptr(cg, dtype, base, idx));
+}
+
+LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
+  if (from == to) return v;
+  LLVMTypeRef tt = cg_type(cg, to);
+  bool ff = ingot_dtype_is_float(from), tf = ingot_dtype_is_float(to);
+  bool fu = from == INGOT_DT_UINT8 || from == INGOT_DT_UINT16 || from == INGOT_DT_UINT32 || from == INGOT_DT_UINT64;
+  bool tu = to == INGOT_DT_UINT8 || to == INGOT_DT_UINT16 || to == INGOT_DT_UINT32 || to == INGOT_DT_UINT64;
+  if (to == INGOT_DT_BOOL) {
+    LLVMValueRef nz = ff ? LLVMBuildFCmp(cg->b, LLVMRealUNE, v, LLVMConstNull(LLVMTypeOf(v)), "")
+                         : LLVMBuildICmp(cg->b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "");
+    return LLVMBuildZExt(cg->b, nz, tt, "");
+  }
+  if (ff && tf) {
+    /* half/bfloat go through f32 so every pair works */
+    unsigned fw = (unsigned)ingot_dtype_size(from), tw = (unsigned)ingot_dtype_size(to);
+    if (from == INGOT_DT_BFLOAT16 || to == INGOT_DT_BFLOAT16) {
+      if (from != INGOT_DT_FLOAT) v = cg_convert(cg, v, from, INGOT_DT_FLOAT);
+      if (to == INGOT_DT_FLOAT) return v;
+      return LLVMBuildFPTrunc(cg->b, v, tt, "");
+    }
+    return fw < tw ? LLVMBuildFPExt(cg->b, v, tt, "") : LLVMBuildFPTrunc(cg->b, v, tt, "");
+  }
+  if (ff) {
+    if (from == INGOT_DT_BFLOAT16 || from == INGOT_DT_FLOAT16) v = cg_convert(cg, v, from, INGOT_DT_FLOAT);
+    /* fptosi of an out-of-range value is poison: the saturating intrinsics
+     * are defined for every input (NaN -> 0). */
+    LLVMTypeRef vt = LLVMTypeOf(v);
+    LLVMValueRef r = cg_intrinsic(cg, tu ? "llvm.fptoui.sat" : "llvm.fptosi.sat", tt, &v, 1);
+    (void)vt;
+    return r;
+  }
+  if (tf) {
+    if (to == INGOT_DT_BFLOAT16) return cg_convert(cg, cg_convert(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
+    if (from == INGOT_DT_BOOL || fu) return LLVMBuildUIToFP(cg->b, v, tt, "");
+    return LLVMBuildSIToFP(cg->b, v, tt, "");
+  }
+  unsigned fw = LLVMGetIntTypeWidth(LLVMTypeOf(v)), tw = LLVMGetIntTypeWidth(tt);
+  if (fw == tw) return v;
+  if (fw > tw) return LLVMBuildTrunc(cg->b, v, tt, "");
+  return (fu || from == INGOT_DT_BOOL) ? LLVMBuildZExt(cg->b, v, tt, "") : LLVMBuildSExt(cg->b, v, tt, "");
+}
+
+LLVMValueRef cg_load_f32(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx) {
+  return cg_convert(cg, cg_load(cg, dtype, base, idx), dtype, INGOT_DT_FLOAT);
+}
+
+void cg_store_f32(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v) {
+  cg_store(cg, dtype, base, idx, cg_convert(cg, v, INGOT_DT_FLOAT, dtype));
+}
+
+LLVMValueRef cg_intrinsic(cg_t *cg, const char *name, LLVMTypeRef overload, LLVMValueRef *args, unsigned n) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMTypeRef tys[2] = {overload, n ? LLVMTypeOf(args[0]) : overload};
+  /* fptosi.sat / fptoui.sat are overloaded on result and operand types */
+  unsigned ntys = (strstr(name, ".sat") != NULL) ? 2 : 1;
+  LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, ntys);
+  LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, ntys);
+  return LLVMBuildCall2(cg->b, ft, f, args, n, "");
+}
+
+LLVMValueRef cg_libm_f32(cg_t *cg, const char *name, LLVMValueRef x) {
+  LLVMTypeRef ft = LLVMFunctionType(cg->t_f32, &cg->t_f32, 1, 0);
+  LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
+  if (!f) f = LLVMAddFunction(cg->mod, name, ft);
+  return LLVMBuildCall2(cg->b, ft, f, &x, 1, "");
+}
+
+int64_t cg_strides(const ingot_type_t *t, int64_t *strides) {
+  int64_t s = 1;
+  for (int d = t->rank - 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= t->dims[d].v;
+  }
+  return s;
+}
+
+void cg_unflatten(cg_t *cg, LLVMValueRef flat, int rank, const int64_t *dims, LLVMValueRef *coords) {
+  for (int d = rank - 1; d >= 0; d--) {
+    if (d == 0) {
+      coords[d] = flat;
+      break;
+    }
+    LLVMValueRef dim = cg_i64(cg, dims[d]);
+    coords[d] = dims[d] == 1 ? cg_i64(cg, 0) : LLVMBuildURem(cg->b, flat, dim, "");
+    flat = dims[d] == 1 ? flat : LLVMBuildUDiv(cg->b, flat, dim, "");
+  }
+}
+
+LLVMValueRef cg_dot(cg_t *cg, int rank, LLVMValueRef *coords, const int64_t *strides) {
+  LLVMValueRef acc = cg_i64(cg, 0);
+  for (int d = 0; d < rank; d++) {
+    if (strides[d] == 0) continue;
+    LLVMValueRef term = strides[d] == 1 ? coords[d] : LLVMBuildNSWMul(cg->b, coords[d], cg_i64(cg, strides[d]), "");
+    acc = LLVMBuildNSWAdd(cg->b, acc, term, "");
+  }
+  return acc;
+}
+
+int cg_dims(const ingot_value_t *v, int64_t *dims) {
+  for (int d = 0; d < v->type.rank; d++) dims[d] = v->type.dims[d].v;
+  return v->type.rank;
+}
+
+ingot_status_t cg_error(cg_t *cg, const cg_kernel_t *k, ingot_code_t code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  ingot_status_t st = ingot_errorv(code, fmt, ap);
+  va_end(ap);
+  char where[512];
+  ingot_node_where(cg->g, k->node, where, sizeof where);
+  return ingot_status_annotate(st, "%s: %s", cg->g->source, where);
+}
