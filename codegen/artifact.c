@@ -342,6 +342,13 @@ ingot_status_t ingot_write_artifacts(ingot_cg_t *cg, const ingot_artifact_opts_t
   if (!st && o->rt_header) {
     snprintf(path, plen, "%s/ingot_rt.h", dir);
     st = copy_file(o->rt_header, path);
+    /* the .npy reader/writer is part of the runtime too */
+    const char *sl = strrchr(o->rt_header, '/');
+    size_t dl = sl ? (size_t)(sl - o->rt_header) : 1;
+    char npy[4096];
+    snprintf(npy, sizeof npy, "%.*s/ingot_npy.h", (int)dl, sl ? o->rt_header : ".");
+    snprintf(path, plen, "%s/ingot_npy.h", dir);
+    if (!st) st = copy_file(npy, path);
   }
   if (!st && o->rt_lib) {
     snprintf(path, plen, "%s/libingot_rt.a", dir);

@@ -61,6 +61,7 @@ struct ingot_cg {
   bool finished;
   LLVMExecutionEngineRef jit;
   int total_kernels;
+  char *cpu, *features; /* stamped on every function: the JIT honours them too */
 };
 
 /* ---- targets --------------------------------------------------------------- */
@@ -128,6 +129,8 @@ static ingot_status_t make_target_machine(ingot_cg_t *m) {
   LLVMSetDataLayout(m->c.mod, dls);
   LLVMDisposeMessage(dls);
   LLVMDisposeTargetData(dl);
+  m->cpu = strdup(cpu ? cpu : "");
+  m->features = strdup(feat ? feat : "");
   if (!strcmp(tname, "native")) {
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(feat);
@@ -209,6 +212,8 @@ void ingot_cg_destroy(ingot_cg_t *m) {
   free(m->blob);
   free(m->went);
   free(m->name);
+  free(m->cpu);
+  free(m->features);
   free(m);
 }
 
@@ -223,6 +228,7 @@ static uint64_t weight_offset(void *user, const ingot_graph_t *g, int32_t v) {
   woff_ctx_t *w = user;
   ingot_cg_t *m = w->m;
   const ingot_value_t *val = &g->values[v];
+  if (val->nbytes == 0) return 0; /* nothing is read from it */
   uint64_t sum = ingot_rt_checksum(val->data, val->nbytes);
   for (size_t i = 0; i < m->nwent; i++)
     if (m->went[i].sum == sum && m->went[i].size == val->nbytes &&
@@ -612,6 +618,16 @@ ingot_status_t ingot_cg_finish(ingot_cg_t *m) {
   }
   m->model_id = h;
   emit_descriptor(m);
+  /* Target CPU and features as function attributes: code generation (the
+   * target machine's and MCJIT's alike) then uses the chosen ISA. */
+  for (LLVMValueRef f = LLVMGetFirstFunction(m->c.mod); f; f = LLVMGetNextFunction(f)) {
+    if (LLVMCountBasicBlocks(f) == 0) continue;
+    LLVMAttributeRef a1 = LLVMCreateStringAttribute(m->c.ctx, "target-cpu", 10, m->cpu, (unsigned)strlen(m->cpu));
+    LLVMAttributeRef a2 =
+        LLVMCreateStringAttribute(m->c.ctx, "target-features", 15, m->features, (unsigned)strlen(m->features));
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, a1);
+    LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, a2);
+  }
   char *err = NULL;
   if (LLVMVerifyModule(m->c.mod, LLVMReturnStatusAction, &err)) {
     ingot_status_t st = ingot_error(INGOT_CODE_INTERNAL, "generated LLVM IR does not verify: %.600s", err);

@@ -110,13 +110,26 @@ LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
     return LLVMBuildZExt(cg->b, nz, tt, "");
   }
   if (ff && tf) {
-    /* half/bfloat go through f32 so every pair works */
-    unsigned fw = (unsigned)ingot_dtype_size(from), tw = (unsigned)ingot_dtype_size(to);
-    if (from == INGOT_DT_BFLOAT16 || to == INGOT_DT_BFLOAT16) {
-      if (from != INGOT_DT_FLOAT) v = cg_convert(cg, v, from, INGOT_DT_FLOAT);
-      if (to == INGOT_DT_FLOAT) return v;
-      return LLVMBuildFPTrunc(cg->b, v, tt, "");
+    /* bfloat16 is handled with integer ops (no libcalls): widening is a
+     * shift, narrowing rounds to nearest even and keeps NaNs quiet. */
+    if (from == INGOT_DT_BFLOAT16) {
+      LLVMValueRef bits = LLVMBuildZExt(cg->b, LLVMBuildBitCast(cg->b, v, cg->t_i16, ""), cg->t_i32, "");
+      LLVMValueRef f = LLVMBuildBitCast(cg->b, LLVMBuildShl(cg->b, bits, LLVMConstInt(cg->t_i32, 16, 0), ""), cg->t_f32, "");
+      return to == INGOT_DT_FLOAT ? f : cg_convert(cg, f, INGOT_DT_FLOAT, to);
     }
+    if (to == INGOT_DT_BFLOAT16) {
+      if (from != INGOT_DT_FLOAT) v = cg_convert(cg, v, from, INGOT_DT_FLOAT);
+      LLVMValueRef u = LLVMBuildBitCast(cg->b, v, cg->t_i32, "");
+      LLVMValueRef lsb = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, u, LLVMConstInt(cg->t_i32, 16, 0), ""),
+                                      LLVMConstInt(cg->t_i32, 1, 0), "");
+      LLVMValueRef rounded = LLVMBuildAdd(cg->b, u, LLVMBuildAdd(cg->b, lsb, LLVMConstInt(cg->t_i32, 0x7fff, 0), ""), "");
+      LLVMValueRef isnan = LLVMBuildFCmp(cg->b, LLVMRealUNO, v, v, "");
+      LLVMValueRef qnan = LLVMBuildOr(cg->b, u, LLVMConstInt(cg->t_i32, 0x400000, 0), "");
+      LLVMValueRef r = LLVMBuildSelect(cg->b, isnan, qnan, rounded, "");
+      LLVMValueRef hi = LLVMBuildTrunc(cg->b, LLVMBuildLShr(cg->b, r, LLVMConstInt(cg->t_i32, 16, 0), ""), cg->t_i16, "");
+      return LLVMBuildBitCast(cg->b, hi, tt, "");
+    }
+    unsigned fw = (unsigned)ingot_dtype_size(from), tw = (unsigned)ingot_dtype_size(to);
     return fw < tw ? LLVMBuildFPExt(cg->b, v, tt, "") : LLVMBuildFPTrunc(cg->b, v, tt, "");
   }
   if (ff) {

@@ -30,18 +30,20 @@ typedef struct {
 
 /* ---- 1. wire-format pre-scan ----------------------------------------------- */
 
+/* 1 ok, 0 end of data, -1 longer than the 10 bytes a 64-bit varint takes. */
 static int read_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out) {
   uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
+  for (int shift = 0; shift < 70; shift += 7) {
     if (*pos >= len) return 0;
     uint8_t b = p[(*pos)++];
+    if (shift == 63 && (b & 0x7e)) return -1; /* bits past 64 */
     v |= (uint64_t)(b & 0x7f) << shift;
     if (!(b & 0x80)) {
       *out = v;
       return 1;
     }
   }
-  return 0;
+  return -1;
 }
 
 static ingot_status_t prescan(const import_ctx_t *cx, const ProtobufCMessageDescriptor *d,
@@ -53,9 +55,10 @@ static ingot_status_t prescan(const import_ctx_t *cx, const ProtobufCMessageDesc
   size_t pos = 0;
   while (pos < len) {
     uint64_t key;
-    if (!read_varint(p, len, &pos, &key))
-      return ingot_error(INGOT_CODE_INPUT, "%s: truncated or malformed protobuf (bad field key at byte %zu of a %s)",
-                         cx->source, pos, d->short_name);
+    int r = read_varint(p, len, &pos, &key);
+    if (r <= 0)
+      return ingot_error(INGOT_CODE_INPUT, "%s: %s protobuf (bad field key at byte %zu of a %s)", cx->source,
+                         r < 0 ? "malformed (varint longer than 10 bytes)" : "truncated", pos, d->short_name);
     uint32_t field = (uint32_t)(key >> 3), wt = (uint32_t)(key & 7);
     if (field == 0 || key >> 3 > 0x1fffffff)
       return ingot_error(INGOT_CODE_INPUT, "%s: malformed protobuf (field number 0 in a %s): not an ONNX model?",
@@ -63,8 +66,10 @@ static ingot_status_t prescan(const import_ctx_t *cx, const ProtobufCMessageDesc
     uint64_t v;
     switch (wt) {
       case 0:
-        if (!read_varint(p, len, &pos, &v))
-          return ingot_error(INGOT_CODE_INPUT, "%s: truncated protobuf (varint in a %s)", cx->source, d->short_name);
+        r = read_varint(p, len, &pos, &v);
+        if (r <= 0)
+          return ingot_error(INGOT_CODE_INPUT, "%s: %s protobuf (varint in a %s)", cx->source,
+                             r < 0 ? "malformed (varint longer than 10 bytes)" : "truncated", d->short_name);
         break;
       case 1:
       case 5: {
@@ -75,7 +80,7 @@ static ingot_status_t prescan(const import_ctx_t *cx, const ProtobufCMessageDesc
         break;
       }
       case 2: {
-        if (!read_varint(p, len, &pos, &v) || v > len - pos)
+        if (read_varint(p, len, &pos, &v) <= 0 || v > len - pos)
           return ingot_error(INGOT_CODE_INPUT,
                              "%s: truncated protobuf (field %u of a %s claims more bytes than the file has)",
                              cx->source, field, d->short_name);
@@ -123,8 +128,12 @@ static int path_is_safe(const char *loc) {
   return 1;
 }
 
-static ingot_status_t read_external(const import_ctx_t *cx, const char *what, Onnx__TensorProto *t,
-                                    size_t nbytes, void *dst) {
+/* Opens and validates the external data of t (location inside the model's
+ * folder, range inside the file) before anything is allocated; *fd_out and
+ * *off_out locate the bytes. */
+static ingot_status_t open_external(const import_ctx_t *cx, const char *what, Onnx__TensorProto *t, size_t nbytes,
+                                    int *fd_out, int64_t *off_out) {
+  *fd_out = -1;
   const char *loc = NULL;
   int64_t offset = 0, length = -1;
   for (size_t i = 0; i < t->n_external_data; i++) {
@@ -137,17 +146,17 @@ static ingot_status_t read_external(const import_ctx_t *cx, const char *what, On
       errno = 0;
       long long x = strtoll(v, &end, 10);
       if (errno || *end || end == v || x < 0)
-        return ingot_error(INGOT_CODE_INPUT, "%s: external data %s '%s' is not a non-negative integer", what, k, v);
+        return ingot_error(INGOT_CODE_INPUT, "%s: external data %s '%.200s' is not a non-negative integer", what, k, v);
       if (k[0] == 'o') offset = x;
       else length = x;
     }
   }
   if (!loc) return ingot_error(INGOT_CODE_INPUT, "%s: external data has no location", what);
   if (!cx->model_dir)
-    return ingot_error(INGOT_CODE_INPUT, "%s: external data '%s' cannot be read (model not loaded from a file)", what, loc);
+    return ingot_error(INGOT_CODE_INPUT, "%s: external data '%.200s' cannot be read (model not loaded from a file)", what, loc);
   if (!path_is_safe(loc))
     return ingot_error(INGOT_CODE_INPUT,
-                       "%s: external data location '%s' is outside the model's folder (absolute or '..')", what, loc);
+                       "%s: external data location '%.200s' is outside the model's folder (absolute or '..')", what, loc);
   if (length >= 0 && (uint64_t)length != nbytes)
     return ingot_error(INGOT_CODE_INPUT, "%s: external data length %" PRId64 " but dims need %zu bytes", what,
                        length, nbytes);
@@ -159,33 +168,43 @@ static ingot_status_t read_external(const import_ctx_t *cx, const char *what, On
   char *real = realpath(path, NULL);
   ingot_status_t st = INGOT_OK;
   if (!real) {
-    st = ingot_error(INGOT_CODE_IO, "%s: external data file '%s': %s", what, path, strerror(errno));
+    st = ingot_error(INGOT_CODE_IO, "%s: external data file '%.200s': %s", what, path, strerror(errno));
   } else {
     size_t dl = strlen(cx->model_dir_real);
     if (strncmp(real, cx->model_dir_real, dl) != 0 || (real[dl] != '/' && real[dl] != 0))
-      st = ingot_error(INGOT_CODE_INPUT, "%s: external data '%s' resolves outside the model's folder", what, loc);
+      st = ingot_error(INGOT_CODE_INPUT, "%s: external data '%.200s' resolves outside the model's folder", what, loc);
   }
   int fd = -1;
   if (!st) {
     fd = open(real, O_RDONLY);
-    if (fd < 0) st = ingot_error(INGOT_CODE_IO, "%s: cannot open external data '%s': %s", what, path, strerror(errno));
+    if (fd < 0) st = ingot_error(INGOT_CODE_IO, "%s: cannot open external data '%.200s': %s", what, path, strerror(errno));
   }
   struct stat sb;
-  if (!st && fstat(fd, &sb) != 0) st = ingot_error(INGOT_CODE_IO, "%s: cannot stat '%s'", what, path);
-  if (!st && !S_ISREG(sb.st_mode)) st = ingot_error(INGOT_CODE_INPUT, "%s: external data '%s' is not a regular file", what, path);
+  if (!st && fstat(fd, &sb) != 0) st = ingot_error(INGOT_CODE_IO, "%s: cannot stat '%.200s'", what, path);
+  if (!st && !S_ISREG(sb.st_mode)) st = ingot_error(INGOT_CODE_INPUT, "%s: external data '%.200s' is not a regular file", what, path);
   if (!st && ((uint64_t)offset > (uint64_t)sb.st_size || nbytes > (uint64_t)sb.st_size - (uint64_t)offset))
     st = ingot_error(INGOT_CODE_INPUT,
-                     "%s: external data '%s' range [%" PRId64 ", +%zu) is past its end (%lld bytes)", what, loc,
+                     "%s: external data '%.200s' range [%" PRId64 ", +%zu) is past its end (%lld bytes)", what, loc,
                      offset, nbytes, (long long)sb.st_size);
-  size_t got = 0;
-  while (!st && got < nbytes) {
-    ssize_t r = pread(fd, (char *)dst + got, nbytes - got, (off_t)(offset + (int64_t)got));
-    if (r <= 0) st = ingot_error(INGOT_CODE_IO, "%s: short read from '%s'", what, path);
-    else got += (size_t)r;
+  if (st && fd >= 0) close(fd);
+  if (!st) {
+    *fd_out = fd;
+    *off_out = offset;
   }
-  if (fd >= 0) close(fd);
   free(real);
   free(path);
+  return st;
+}
+
+static ingot_status_t read_external(const char *what, int fd, int64_t offset, size_t nbytes, void *dst) {
+  size_t got = 0;
+  ingot_status_t st = INGOT_OK;
+  while (!st && got < nbytes) {
+    ssize_t r = pread(fd, (char *)dst + got, nbytes - got, (off_t)(offset + (int64_t)got));
+    if (r <= 0) st = ingot_error(INGOT_CODE_IO, "%s: short read from external data", what);
+    else got += (size_t)r;
+  }
+  close(fd);
   return st;
 }
 
@@ -235,11 +254,17 @@ static ingot_status_t convert_tensor(const import_ctx_t *cx, ingot_arena_t *aren
   }
   if (have != nbytes)
     return ingot_error(INGOT_CODE_INPUT, "%s: %s holds %zu bytes but dims need %zu", what, field, have, nbytes);
+  int xfd = -1;
+  int64_t xoff = 0;
+  if (external) INGOT_RETURN_IF_ERROR(open_external(cx, what, t, nbytes, &xfd, &xoff));
   void *data = ingot_arena_alloc(arena, nbytes ? nbytes : 1);
-  if (!data) return ingot_error(INGOT_CODE_NOMEM, "%s: out of memory for %zu bytes", what, nbytes);
+  if (!data) {
+    if (xfd >= 0) close(xfd);
+    return ingot_error(INGOT_CODE_NOMEM, "%s: out of memory for %zu bytes", what, nbytes);
+  }
   out->data = data;
   out->nbytes = nbytes;
-  if (external) return read_external(cx, what, t, nbytes, data);
+  if (external) return read_external(what, xfd, xoff, nbytes, data);
   if (t->has_raw_data) {
     memcpy(data, t->raw_data.data, nbytes);
     return INGOT_OK;
@@ -323,7 +348,7 @@ static ingot_status_t convert_attr(const import_ctx_t *cx, ingot_graph_t *g, con
   a->name = ingot_arena_strdup(ar, ap->name);
   if (!a->name) return ingot_error(INGOT_CODE_NOMEM, "out of memory");
   if (ap->ref_attr_name && *ap->ref_attr_name)
-    return ingot_error(INGOT_CODE_UNSUPPORTED, "%s: attribute '%s' refers to a function attribute", where, ap->name);
+    return ingot_error(INGOT_CODE_UNSUPPORTED, "%s: attribute '%.200s' refers to a function attribute", where, ap->name);
   int type = ap->has_type ? (int)ap->type : 0;
   if (type == 0) {
     /* Old exporters omit the type; infer it from the one field that is set. */
@@ -337,11 +362,11 @@ static ingot_status_t convert_attr(const import_ctx_t *cx, ingot_graph_t *g, con
     else if (ap->n_strings) type = INGOT_ATTR_STRINGS;
     else if (ap->n_tensors) type = INGOT_ATTR_TENSORS;
     else if (ap->n_graphs) type = INGOT_ATTR_GRAPHS;
-    else return ingot_error(INGOT_CODE_INPUT, "%s: attribute '%s' has no type and no value", where, ap->name);
+    else return ingot_error(INGOT_CODE_INPUT, "%s: attribute '%.200s' has no type and no value", where, ap->name);
   }
   a->type = type;
   char what[600];
-  snprintf(what, sizeof what, "%s: attribute '%s'", where, ap->name);
+  snprintf(what, sizeof what, "%s: attribute '%.200s'", where, ap->name);
   switch (type) {
     case INGOT_ATTR_FLOAT: a->f = ap->f; break;
     case INGOT_ATTR_INT: a->i = ap->i; break;
@@ -390,14 +415,17 @@ static ingot_status_t convert_attr(const import_ctx_t *cx, ingot_graph_t *g, con
       if (g->depth + 1 > INGOT_IMPORT_MAX_SUBGRAPH_DEPTH)
         return ingot_error(INGOT_CODE_INPUT, "%s: subgraphs nested deeper than %d levels", what,
                            INGOT_IMPORT_MAX_SUBGRAPH_DEPTH);
+      if (ingot_graph_root(g)->nsubs + n > INGOT_IMPORT_MAX_SUBGRAPHS)
+        return ingot_error(INGOT_CODE_INPUT, "%s: more than %d subgraphs in the model", what,
+                           INGOT_IMPORT_MAX_SUBGRAPHS);
       a->n = type == INGOT_ATTR_GRAPHS ? n : 0;
       a->gs = ingot_arena_calloc(ar, n ? n : 1, sizeof *a->gs);
       if (!a->gs) return ingot_error(INGOT_CODE_NOMEM, "out of memory");
       for (size_t i = 0; i < n; i++) {
         ingot_graph_t *sub;
         INGOT_RETURN_IF_ERROR(ingot_graph_create_sub(g, &sub));
-        INGOT_RETURN_IF_ERROR_CTX(convert_graph(cx, sub, type == INGOT_ATTR_GRAPH ? ap->g : ap->graphs[i]),
-                                  "in subgraph of %s", what);
+        /* no extra context per level: the innermost error names file and node */
+        INGOT_RETURN_IF_ERROR(convert_graph(cx, sub, type == INGOT_ATTR_GRAPH ? ap->g : ap->graphs[i]));
         a->gs[i] = sub;
       }
       if (type == INGOT_ATTR_GRAPH) a->g = a->gs[0];
@@ -506,7 +534,7 @@ static ingot_status_t convert_graph(const import_ctx_t *cx, ingot_graph_t *g, co
     Onnx__TensorProto *t = gp->initializer[i];
     if (!t->name || !*t->name)
       return ingot_error(INGOT_CODE_INPUT, "%s: initializer #%zu has no name", cx->source, i);
-    snprintf(what, sizeof what, "%s: initializer '%s'", cx->source, t->name);
+    snprintf(what, sizeof what, "%s: initializer '%.200s'", cx->source, t->name);
     if (ingot_graph_find(g, t->name) >= 0)
       return ingot_error(INGOT_CODE_INPUT, "%s is defined twice", what);
     ingot_const_t c;
@@ -528,7 +556,7 @@ static ingot_status_t convert_graph(const import_ctx_t *cx, ingot_graph_t *g, co
   for (size_t i = 0; i < gp->n_input; i++) {
     const Onnx__ValueInfoProto *vi = gp->input[i];
     if (!vi->name || !*vi->name) return ingot_error(INGOT_CODE_INPUT, "%s: graph input #%zu has no name", cx->source, i);
-    snprintf(what, sizeof what, "%s: graph input '%s'", cx->source, vi->name);
+    snprintf(what, sizeof what, "%s: graph input '%.200s'", cx->source, vi->name);
     int32_t v = ingot_graph_find(g, vi->name);
     if (v >= 0) {
       if (g->values[v].flags & INGOT_VAL_INIT) continue;
@@ -570,9 +598,9 @@ static ingot_status_t convert_graph(const import_ctx_t *cx, ingot_graph_t *g, co
         const ingot_value_t *val = &g->values[v];
         char w2[512];
         if (val->producer >= 0)
-          return ingot_node_error(g, id, INGOT_CODE_INPUT, "value '%s' is also produced by %s", name,
+          return ingot_node_error(g, id, INGOT_CODE_INPUT, "value '%.200s' is also produced by %s", name,
                                   ingot_node_where(g, val->producer, w2, sizeof w2));
-        return ingot_node_error(g, id, INGOT_CODE_INPUT, "output '%s' redefines a graph %s", name,
+        return ingot_node_error(g, id, INGOT_CODE_INPUT, "output '%.200s' redefines a graph %s", name,
                                 val->flags & INGOT_VAL_INIT ? "initializer" : "input");
       }
       INGOT_RETURN_IF_ERROR(ingot_graph_add_value(g, name, &v));
@@ -593,7 +621,7 @@ static ingot_status_t convert_graph(const import_ctx_t *cx, ingot_graph_t *g, co
       int32_t v;
       INGOT_RETURN_IF_ERROR(ingot_graph_resolve(g, name, &v));
       nd = &g->nodes[id]; /* resolve may not move nodes, but stay safe */
-      if (v < 0) return ingot_node_error(g, id, INGOT_CODE_INPUT, "input '%s' is not defined anywhere", name);
+      if (v < 0) return ingot_node_error(g, id, INGOT_CODE_INPUT, "input '%.200s' is not defined anywhere", name);
       nd->inputs[k] = v;
     }
     if (np->n_attribute) {
@@ -605,7 +633,7 @@ static ingot_status_t convert_graph(const import_ctx_t *cx, ingot_graph_t *g, co
         INGOT_RETURN_IF_ERROR(convert_attr(cx, g, np->attribute[k], where, &attrs[k]));
         for (size_t j = 0; j < k; j++)
           if (strcmp(attrs[j].name, attrs[k].name) == 0)
-            return ingot_node_error(g, id, INGOT_CODE_INPUT, "attribute '%s' given twice", attrs[k].name);
+            return ingot_node_error(g, id, INGOT_CODE_INPUT, "attribute '%.200s' given twice", attrs[k].name);
       }
       g->nodes[id].attrs = attrs;
       g->nodes[id].nattrs = (uint32_t)np->n_attribute;
@@ -616,7 +644,7 @@ static ingot_status_t convert_graph(const import_ctx_t *cx, ingot_graph_t *g, co
   for (size_t i = 0; i < gp->n_output; i++) {
     const Onnx__ValueInfoProto *vi = gp->output[i];
     if (!vi->name || !*vi->name) return ingot_error(INGOT_CODE_INPUT, "%s: graph output #%zu has no name", cx->source, i);
-    snprintf(what, sizeof what, "%s: graph output '%s'", cx->source, vi->name);
+    snprintf(what, sizeof what, "%s: graph output '%.200s'", cx->source, vi->name);
     int32_t v;
     INGOT_RETURN_IF_ERROR(ingot_graph_resolve(g, vi->name, &v));
     if (v < 0) return ingot_error(INGOT_CODE_INPUT, "%s is not produced by any node", what);
@@ -692,7 +720,7 @@ ingot_status_t ingot_import_onnx_buffer(const uint8_t *buf, size_t len, const ch
   if (model_dir) {
     cx.model_dir_real = realpath(model_dir, NULL);
     if (!cx.model_dir_real)
-      return ingot_error(INGOT_CODE_IO, "%s: cannot resolve model folder '%s': %s", cx.source, model_dir,
+      return ingot_error(INGOT_CODE_IO, "%s: cannot resolve model folder '%.200s': %s", cx.source, model_dir,
                          strerror(errno));
   }
   ingot_status_t st = import_model(&cx, buf, len, out);

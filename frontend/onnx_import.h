@@ -19,6 +19,7 @@
 #define INGOT_IMPORT_MAX_FILE_BYTES ((size_t)1 << 31)  /* protobuf's own 2 GiB cap */
 #define INGOT_IMPORT_MAX_MSG_DEPTH 200                 /* protobuf message nesting */
 #define INGOT_IMPORT_MAX_SUBGRAPH_DEPTH 32             /* If/Loop/Scan bodies inside each other */
+#define INGOT_IMPORT_MAX_SUBGRAPHS 10000               /* subgraphs in one model */
 #define INGOT_IMPORT_MAX_ELEMENTS ((int64_t)1 << 40)   /* elements in any declared tensor */
 
 /* Imports the model at path.  External data files are resolved only inside

@@ -487,9 +487,9 @@ ingot_status_t ingot_kernel_SCATTER_ND(const ingot_kctx_t *k, const ingot_tensor
     return ingot_kerr(k, INGOT_CODE_UNSUPPORTED, "ScatterND reduction '%s' on bool", rs);
   int r = x->rank, q = ind->rank;
   if (r < 1 || q < 1) return ingot_kerr(k, INGOT_CODE_INPUT, "ScatterND data and indices need rank >= 1");
-  int64_t kk = ind->dims[q - 1];
-  if (kk < 1 || kk > r)
-    return ingot_kerr(k, INGOT_CODE_INPUT, "ScatterND indices last dim %lld must be in [1, %d]", (long long)kk, r);
+  int64_t kk = ind->dims[q - 1]; /* 0 is allowed: each update replaces the whole tensor */
+  if (kk > r)
+    return ingot_kerr(k, INGOT_CODE_INPUT, "ScatterND indices last dim %lld exceeds the data rank %d", (long long)kk, r);
   /* updates.shape == indices.shape[:-1] + data.shape[k:] */
   if (upd->rank != q - 1 + r - (int)kk)
     return ingot_kerr(k, INGOT_CODE_INPUT, "ScatterND updates have rank %d, expected %d", upd->rank,

@@ -101,6 +101,9 @@ ingot_status_t ingot_kernel_RESHAPE(const ingot_kctx_t *k, const ingot_tensor_t 
                         (long long)numel);
     dims[infer] = numel / known;
   } else if (known != numel) {
+    if (known < 0)
+      return ingot_kerr(k, INGOT_CODE_INPUT, "cannot reshape %lld elements: the shape's size overflows int64",
+                        (long long)numel);
     return ingot_kerr(k, INGOT_CODE_INPUT, "cannot reshape %lld elements into a shape of %lld elements",
                       (long long)numel, (long long)known);
   }
@@ -317,7 +320,7 @@ static ingot_status_t const_to_tensor(const ingot_kctx_t *k, const ingot_const_t
   INGOT_RETURN_IF_ERROR(kalloc(k, out, narrow ? INGOT_DT_FLOAT : c->dtype, c->rank, c->dims));
   int64_t n = ingot_tensor_numel(out);
   size_t need = (size_t)n * ingot_dtype_size(c->dtype);
-  if (!c->data || c->nbytes != need) {
+  if (c->nbytes != need || (need && !c->data)) {
     ingot_tensor_release(out);
     return ingot_kerr(k, INGOT_CODE_INPUT, "%s holds %zu bytes but its dims need %zu", what, c->nbytes, need);
   }

@@ -28,6 +28,7 @@ typedef struct {
   const ingot_graph_t *g;
   ingot_tensor_t *vals; /* one per value */
   uint8_t *state;       /* VAL_* per value */
+  uint8_t *is_output;   /* 1 for values listed in g->outputs: never freed early */
   int32_t *last_use;    /* last node index reading each value; -1 none */
 } run_state_t;
 
@@ -36,6 +37,7 @@ static void run_free(run_state_t *r) {
     for (uint32_t v = 0; v < r->g->nvalues; v++) ingot_tensor_release(&r->vals[v]);
   free(r->vals);
   free(r->state);
+  free(r->is_output);
   free(r->last_use);
 }
 
@@ -146,7 +148,7 @@ static ingot_status_t bind_constants(run_state_t *r) {
     if (r->state[v] == VAL_READY || val->producer >= 0) continue;
     bool is_const = (val->flags & (INGOT_VAL_INIT | INGOT_VAL_OUTER)) || val->data;
     if (!is_const) continue;
-    if (r->last_use[v] < 0 && !(val->flags & INGOT_VAL_OUTPUT)) continue; /* never read */
+    if (r->last_use[v] < 0 && !r->is_output[v]) continue; /* never read */
     if ((val->flags & INGOT_VAL_OUTER) && !val->data) continue; /* reported when read */
     int64_t dims[INGOT_MAX_RANK] = {0};
     int64_t n;
@@ -283,10 +285,20 @@ static ingot_status_t run_node(run_state_t *r, const ingot_interp_opts_t *opts, 
   for (uint32_t j = 0; j < nout; j++) {
     int32_t v = n->outputs[j];
     if (v < 0) continue;
+    if ((uint32_t)v >= g->nvalues) {
+      st = ingot_node_error(g, ni, INGOT_CODE_INTERNAL, "output %u refers to value #%d, which does not exist", j, v);
+      goto done;
+    }
     if (!ingot_dtype_size(out[j].dtype) || (ingot_tensor_numel(&out[j]) && !out[j].data)) {
       st = ingot_node_error(g, ni, INGOT_CODE_INTERNAL, "the kernel produced no output %u ('%s')", j,
                             g->values[v].name);
       goto done;
+    }
+    if (!out[j].owned) { /* a borrowed result must not outlive what it borrows from */
+      ingot_tensor_t copy;
+      st = tensor_copy(&out[j], &copy);
+      if (st) goto done;
+      out[j] = copy;
     }
     /* float32 results of widened inputs go back to the narrow type, except
      * LayerNormalization's Mean/InvStdDev (stash_type, float32) and outputs
@@ -313,7 +325,7 @@ static ingot_status_t run_node(run_state_t *r, const ingot_interp_opts_t *opts, 
    * reads.  Graph outputs live on. */
   for (uint32_t j = 0; j < nin + nout; j++) {
     int32_t v = j < nin ? n->inputs[j] : n->outputs[j - nin];
-    if (v < 0 || (g->values[v].flags & INGOT_VAL_OUTPUT)) continue;
+    if (v < 0 || r->is_output[v]) continue;
     bool dead = j < nin ? r->last_use[v] == ni : r->last_use[v] < ni;
     if (dead) {
       ingot_tensor_release(&r->vals[v]);
@@ -334,17 +346,20 @@ done:
 ingot_status_t ingot_interp_run(const ingot_graph_t *g, const ingot_interp_opts_t *opts, const ingot_tensor_t *inputs,
                                 ingot_tensor_t *outputs) {
   for (uint32_t i = 0; i < g->noutputs; i++) memset(&outputs[i], 0, sizeof outputs[i]);
-  run_state_t r = {g, NULL, NULL, NULL};
+  run_state_t r = {g, NULL, NULL, NULL, NULL};
   uint32_t nv = g->nvalues ? g->nvalues : 1;
   r.vals = calloc(nv, sizeof *r.vals);
   r.state = calloc(nv, 1);
+  r.is_output = calloc(nv, 1);
   r.last_use = malloc(nv * sizeof *r.last_use);
   ingot_status_t st = INGOT_OK;
-  if (!r.vals || !r.state || !r.last_use) {
+  if (!r.vals || !r.state || !r.is_output || !r.last_use) {
     st = ingot_error(INGOT_CODE_NOMEM, "out of memory starting the evaluator");
     goto fail;
   }
   for (uint32_t v = 0; v < g->nvalues; v++) r.last_use[v] = -1;
+  for (uint32_t i = 0; i < g->noutputs; i++)
+    if (g->outputs[i] >= 0 && (uint32_t)g->outputs[i] < g->nvalues) r.is_output[g->outputs[i]] = 1;
   for (uint32_t ni = 0; ni < g->nnodes; ni++) {
     const ingot_node_t *n = &g->nodes[ni];
     if (n->op == INGOT_OP_NOP) continue;

@@ -147,7 +147,7 @@ ingot_status_t ix_set(const ix_t *c, uint32_t o, const ingot_type_t *t) {
   if (nt.rank > INGOT_MAX_RANK)
     return ix_err(c, INGOT_CODE_UNSUPPORTED, "%s output %u would have rank %d (at most %d supported)", c->op, o,
                   nt.rank, INGOT_MAX_RANK);
-  for (int i = nt.rank; i < INGOT_MAX_RANK; i++) nt.dims[i] = ingot_dim_const(0);
+  for (int i = nt.rank < 0 ? 0 : nt.rank; i < INGOT_MAX_RANK; i++) nt.dims[i] = ingot_dim_const(0);
   int64_t prod = 1;
   for (int i = 0; i < nt.rank; i++) {
     ingot_dim_t d = nt.dims[i];
@@ -337,7 +337,10 @@ ingot_status_t ix_scale(const ix_t *c, ingot_dim_t d, int64_t k, ingot_dim_t *ou
   return ix_product(c, f, 2, out);
 }
 
-bool ix_numel(const ingot_type_t *t, int64_t *out) { return ingot_type_numel(t, out); }
+static ingot_status_t put(ingot_dim_t *out, ingot_dim_t d) {
+  *out = d;
+  return INGOT_OK;
+}
 
 ingot_status_t ix_arith(const ix_t *c, char op, ingot_dim_t a, ingot_dim_t b, ingot_dim_t *out) {
   if (!a.sym && !b.sym) {
@@ -358,8 +361,8 @@ ingot_status_t ix_arith(const ix_t *c, char op, ingot_dim_t a, ingot_dim_t b, in
   }
   switch (op) {
     case '+':
-      if (!b.sym && b.v == 0) return *out = a, INGOT_OK;
-      if (!a.sym && a.v == 0) return *out = b, INGOT_OK;
+      if (!b.sym && b.v == 0) return put(out, a);
+      if (!a.sym && a.v == 0) return put(out, b);
       if (!a.sym || (b.sym && b.sym < a.sym)) { /* canonical: symbol first, then by index */
         ingot_dim_t t = a;
         a = b;
@@ -367,20 +370,20 @@ ingot_status_t ix_arith(const ix_t *c, char op, ingot_dim_t a, ingot_dim_t b, in
       }
       break;
     case '-':
-      if (!b.sym && b.v == 0) return *out = a, INGOT_OK;
-      if (a.sym == b.sym) return *out = ingot_dim_const(0), INGOT_OK;
+      if (!b.sym && b.v == 0) return put(out, a);
+      if (a.sym == b.sym) return put(out, ingot_dim_const(0));
       break;
     case '*': {
-      if ((!a.sym && a.v == 0) || (!b.sym && b.v == 0)) return *out = ingot_dim_const(0), INGOT_OK;
+      if ((!a.sym && a.v == 0) || (!b.sym && b.v == 0)) return put(out, ingot_dim_const(0));
       ingot_dim_t f[2] = {a, b};
       ix_mono_t m;
       if (!ix_mono_of(f, 2, &m)) return ix_fresh(c, out);
       return ix_mono_dim(c, &m, out);
     }
     default:
-      if (!b.sym && b.v == 1) return *out = a, INGOT_OK;
-      if (a.sym == b.sym) return *out = ingot_dim_const(1), INGOT_OK;
-      if (!a.sym && a.v == 0) return *out = ingot_dim_const(0), INGOT_OK;
+      if (!b.sym && b.v == 1) return put(out, a);
+      if (a.sym == b.sym) return put(out, ingot_dim_const(1));
+      if (!a.sym && a.v == 0) return put(out, ingot_dim_const(0));
       break;
   }
   char ta[128], tb[128], name[300];
@@ -398,6 +401,11 @@ typedef struct {
   int rank;
   const void *data;
 } cview_t;
+
+static bool view(cview_t *cv, cview_t x) {
+  *cv = x;
+  return true;
+}
 
 static bool value_const(const ingot_graph_t *g, int32_t v, cview_t *cv) {
   for (int hops = 0; hops <= 64; hops++) {
@@ -426,13 +434,13 @@ static bool value_const(const ingot_graph_t *g, int32_t v, cview_t *cv) {
           return true;
         }
         if (strcmp(a->name, "value_float") == 0 && a->type == INGOT_ATTR_FLOAT)
-          return *cv = (cview_t){INGOT_DT_FLOAT, 1, 0, &a->f}, true;
+          return view(cv, (cview_t){INGOT_DT_FLOAT, 1, 0, &a->f});
         if (strcmp(a->name, "value_int") == 0 && a->type == INGOT_ATTR_INT)
-          return *cv = (cview_t){INGOT_DT_INT64, 1, 0, &a->i}, true;
+          return view(cv, (cview_t){INGOT_DT_INT64, 1, 0, &a->i});
         if (strcmp(a->name, "value_floats") == 0 && a->type == INGOT_ATTR_FLOATS)
-          return *cv = (cview_t){INGOT_DT_FLOAT, (int64_t)a->n, 1, a->floats}, true;
+          return view(cv, (cview_t){INGOT_DT_FLOAT, (int64_t)a->n, 1, a->floats});
         if (strcmp(a->name, "value_ints") == 0 && a->type == INGOT_ATTR_INTS)
-          return *cv = (cview_t){INGOT_DT_INT64, (int64_t)a->n, 1, a->ints}, true;
+          return view(cv, (cview_t){INGOT_DT_INT64, (int64_t)a->n, 1, a->ints});
       }
       return false;
     }
@@ -599,7 +607,7 @@ static ingot_status_t infer_body(ix_t *c, const char *attr, ingot_graph_t **out)
   if (!*out) return ix_err(c, INGOT_CODE_INPUT, "%s has no '%s' graph", c->op, attr);
   char where[512];
   ingot_node_where(c->g, c->node, where, sizeof where);
-  INGOT_RETURN_IF_ERROR_CTX(infer_graph(*out), "in %s of %s", attr, where);
+  INGOT_RETURN_IF_ERROR_CTX(infer_graph(*out), "in '%s' of %s", attr, where);
   return INGOT_OK;
 }
 
@@ -657,9 +665,9 @@ static ingot_status_t infer_loop(ix_t *c) {
   if (body->ninputs != ncarried + 2 || body->noutputs < ncarried + 1 ||
       c->n->noutputs != body->noutputs - 1)
     return ix_err(c, INGOT_CODE_INPUT,
-                  "Loop with %u carried values needs a body with %u inputs and %u node outputs + 1 body outputs "
-                  "(body has %u inputs and %u outputs, node %u outputs)",
-                  ncarried, ncarried + 2, c->n->noutputs, body->ninputs, body->noutputs, c->n->noutputs);
+                  "Loop with %u carried values needs a body with %u inputs and %u outputs (one more than the "
+                  "node's); the body has %u inputs and %u outputs",
+                  ncarried, ncarried + 2, c->n->noutputs + 1, body->ninputs, body->noutputs);
   ingot_type_t it = ix_type(INGOT_DT_INT64, 0), ct = ix_type(INGOT_DT_BOOL, 0);
   seed_input(body, 0, &it);
   seed_input(body, 1, &ct);
@@ -768,6 +776,21 @@ static int guess_dtype(const ix_t *c, uint32_t o) {
 }
 
 static bool is_control_flow(int op) { return op == INGOT_OP_IF || op == INGOT_OP_LOOP || op == INGOT_OP_SCAN; }
+
+/* Ops whose first input the ONNX specs restrict to float types. */
+static bool float_only(int op) {
+  switch (op) {
+    case INGOT_OP_SQRT: case INGOT_OP_RECIPROCAL: case INGOT_OP_EXP: case INGOT_OP_LOG: case INGOT_OP_TANH:
+    case INGOT_OP_SIGMOID: case INGOT_OP_LEAKY_RELU: case INGOT_OP_ELU: case INGOT_OP_SOFTPLUS:
+    case INGOT_OP_HARD_SIGMOID: case INGOT_OP_HARD_SWISH: case INGOT_OP_MISH: case INGOT_OP_GELU: case INGOT_OP_SIN:
+    case INGOT_OP_COS: case INGOT_OP_FLOOR: case INGOT_OP_CEIL: case INGOT_OP_ROUND: case INGOT_OP_ISNAN:
+    case INGOT_OP_SUM: case INGOT_OP_MEAN: case INGOT_OP_DROPOUT: case INGOT_OP_SOFTMAX: case INGOT_OP_LOG_SOFTMAX:
+    case INGOT_OP_LAYER_NORM: case INGOT_OP_GROUP_NORM: case INGOT_OP_INSTANCE_NORM: case INGOT_OP_BATCH_NORM:
+    case INGOT_OP_CONV: case INGOT_OP_CONV_TRANSPOSE:
+      return true;
+    default: return false;
+  }
+}
 
 /* Arity, index ranges and required inputs: what every rule may then assume. */
 static ingot_status_t check_node_shape(const ix_t *c, const ingot_op_info_t *info) {
@@ -886,6 +909,9 @@ ingot_status_t ingot_infer_node(ingot_graph_t *g, int32_t node) {
       }
     }
   }
+  const ingot_type_t *t0 = ix_in(&c, 0);
+  if (float_only(op) && t0 && t0->dtype && !ingot_dtype_is_float(t0->dtype))
+    return ix_err(&c, INGOT_CODE_INPUT, "%s input must have a float dtype, not %s", c.op, ingot_dtype_name(t0->dtype));
   return dispatch(&c);
 }
 

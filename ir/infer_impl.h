@@ -73,8 +73,6 @@ ingot_status_t ix_arith(const ix_t *c, char op, ingot_dim_t a, ingot_dim_t b, in
 ingot_status_t ix_product(const ix_t *c, const ingot_dim_t *d, int n, ingot_dim_t *out) INGOT_MUST_USE;
 /* d * k with k >= 0 concrete (Tile, Resize-by-integer). */
 ingot_status_t ix_scale(const ix_t *c, ingot_dim_t d, int64_t k, ingot_dim_t *out) INGOT_MUST_USE;
-/* Elements of the concrete dims of t; false when a dim is symbolic. */
-bool ix_numel(const ingot_type_t *t, int64_t *out);
 
 /* Symbolic products for Reshape's -1: a concrete factor and sorted symbols. */
 typedef struct {

@@ -644,7 +644,10 @@ ingot_status_t ix_reduce(ix_t *c) {
     if (na >= 0) return ix_err(c, INGOT_CODE_INPUT, "%s has axes both as an attribute and as an input", c->op);
     INGOT_RETURN_IF_ERROR(ix_i64_input(c, 1, "axes"));
     known = ix_ints(c, 1, axes, &nax);
-    if (!known && ix_in_numel(c, 1) == 0) known = true, nax = 0;
+    if (!known && ix_in_numel(c, 1) == 0) { /* an empty axes tensor */
+      known = true;
+      nax = 0;
+    }
   } else if (na >= 0) {
     if (na > IX_MAXV) return ix_err(c, INGOT_CODE_INPUT, "%s has %" PRId64 " axes", c->op, na);
     memcpy(axes, aa, (size_t)na * sizeof *aa);

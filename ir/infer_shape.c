@@ -274,7 +274,8 @@ static int64_t slice_len(int64_t start, int64_t end, int64_t step, int64_t d, in
     *first = start;
     return end > start ? (end - start - 1) / step + 1 : 0;
   }
-  if (d == 0) return *first = 0, 0;
+  *first = 0;
+  if (d == 0) return 0;
   start = start < 0 ? 0 : start > d - 1 ? d - 1 : start;
   end = end < -1 ? -1 : end > d - 1 ? d - 1 : end;
   *first = start;
@@ -692,7 +693,10 @@ ingot_status_t ix_constant(ix_t *c) {
   int count = 0;
   for (size_t i = 0; i < sizeof constant_attrs / sizeof *constant_attrs; i++) {
     const ingot_attr_t *x = ingot_node_attr(c->n, constant_attrs[i]);
-    if (x) a = x, count++;
+    if (x) {
+      a = x;
+      count++;
+    }
   }
   if (count != 1) return ix_err(c, INGOT_CODE_INPUT, "Constant needs exactly one value attribute, got %d", count);
   ingot_type_t y = ix_type(0, 0);
@@ -825,7 +829,7 @@ ingot_status_t ix_resize(ix_t *c) {
   if (n != nax)
     return ix_err(c, INGOT_CODE_INPUT, "Resize %s has %d entries for %d axes", has_scales ? "scales" : "sizes", n, nax);
   bool crop = strcmp(ingot_node_attr_s(c->n, "coordinate_transformation_mode", "half_pixel"), "tf_crop_and_resize") == 0;
-  if (crop && (!ix_floats(c, 1, roi, 2 * INGOT_MAX_RANK, &nroi) || nroi != 2 * nax)) crop = false, nroi = -1;
+  if (crop && (!ix_floats(c, 1, roi, 2 * INGOT_MAX_RANK, &nroi) || nroi != 2 * nax)) nroi = -1; /* roi unknown */
   if (has_scales) {
     for (int i = 0; i < nax; i++) {
       ingot_dim_t d = x->dims[axn[i]], *o = &y.dims[axn[i]];

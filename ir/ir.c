@@ -425,8 +425,11 @@ const char *ingot_node_where(const ingot_graph_t *g, int32_t node, char *buf, si
   const ingot_node_t *n = &g->nodes[node];
   int idx = n->onnx_index >= 0 ? n->onnx_index : node;
   const char *dom = n->domain && *n->domain ? n->domain : NULL;
-  snprintf(buf, len, "node '%s' (#%d, %s%s%s)", n->name && *n->name ? n->name : "<unnamed>", idx,
-           dom ? dom : "", dom ? "::" : "", n->op_type ? n->op_type : ingot_op_name(n->op));
+  /* names from the file can be any length: keep messages to one readable line */
+  const char *name = n->name && *n->name ? n->name : "<unnamed>";
+  const char *op = n->op_type ? n->op_type : ingot_op_name(n->op);
+  snprintf(buf, len, "node '%.200s%s' (#%d, %.60s%s%.60s)", name, strlen(name) > 200 ? "..." : "", idx,
+           dom ? dom : "", dom ? "::" : "", op);
   return buf;
 }
 

@@ -456,6 +456,17 @@ static void check_domains(const ingot_graph_t *g, const char **seen, int *nseen,
 
 static void check_graph(const ingot_graph_t *g, sink_t *s);
 
+/* Forwards a subgraph's problems, saying which node holds the subgraph. */
+typedef struct {
+  sink_t *outer;
+  char where[600];
+} nest_t;
+
+static void nest_forward(void *user, ingot_status_t st) {
+  nest_t *nest = user;
+  report(nest->outer, ingot_status_annotate(st, "%s", nest->where));
+}
+
 static void check_node(const ingot_graph_t *g, int32_t i, sink_t *s) {
   const ingot_node_t *n = &g->nodes[i];
   if (n->op == INGOT_OP_NOP || n->op == INGOT_OP_FUSED) return;
@@ -478,7 +489,13 @@ static void check_node(const ingot_graph_t *g, int32_t i, sink_t *s) {
     size_t cnt = a->type == INGOT_ATTR_GRAPH ? 1 : a->type == INGOT_ATTR_GRAPHS ? a->n : 0;
     for (size_t j = 0; j < cnt; j++) {
       const ingot_graph_t *sub = a->type == INGOT_ATTR_GRAPH ? a->g : (a->gs ? a->gs[j] : NULL);
-      if (sub) check_graph(sub, s);
+      if (!sub) continue;
+      nest_t nest;
+      char where[512];
+      nest.outer = s;
+      snprintf(nest.where, sizeof nest.where, "in '%s' of %s", a->name, ingot_node_where(g, i, where, sizeof where));
+      sink_t inner = {false, INGOT_OK, nest_forward, &nest, 0};
+      check_graph(sub, &inner);
     }
   }
 }

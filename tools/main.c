@@ -34,7 +34,10 @@ static const char usage_text[] =
 int cli_fail(ingot_status_t st) {
   const char *m = ingot_status_message(st);
   fputs("error: ", stderr);
-  for (const char *p = m; *p; p++) fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+  /* one line, bounded: hostile names could be huge or hold control characters */
+  size_t n = 0;
+  for (const char *p = m; *p && n < 2000; p++, n++) fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+  if (strlen(m) > 2000) fputs("...", stderr);
   fputc('\n', stderr);
   int rc = ingot_status_exit_code(st);
   ingot_status_free(st);

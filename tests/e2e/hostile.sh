@@ -37,7 +37,9 @@ trap 'rm -rf "$TMP"' EXIT
 # Sanitizer builds reserve terabytes of virtual memory and cannot run under
 # ulimit -v; fall back to no limit (the RSS check still applies).
 USE_ULIMIT=1
-if ! (ulimit -v $VMEM_KB && "$INGOT" version) >/dev/null 2>&1; then
+# (the braces keep bash's own "Aborted" report off the output)
+{ (ulimit -v $VMEM_KB && exec "$INGOT" version) >/dev/null 2>&1; } 2>/dev/null
+if [ $? != 0 ]; then
   USE_ULIMIT=0
   echo "note: $INGOT does not start under ulimit -v $VMEM_KB (sanitizer build?); running without it"
 fi

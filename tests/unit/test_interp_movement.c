@@ -558,6 +558,13 @@ static void test_constant(void **state) {
   EXPECT_I(&f.out[0], -7);
   fx_free(&f);
 
+  fx(&f, INGOT_OP_CONSTANT, 0, 1, 17); /* an empty tensor */
+  a_t(&f, "value", INGOT_DT_INT64, 1, D(0), NULL);
+  f.k.n->attrs[0].t->data = NULL;
+  ok(call(&f, ingot_kernel_CONSTANT, NULL, 0, 1));
+  shape_is(&f.out[0], INGOT_DT_INT64, 1, D(0));
+  fx_free(&f);
+
   fx(&f, INGOT_OP_CONSTANT, 0, 1, 17);
   a_f(&f, "value_float", 1.25f);
   ok(call(&f, ingot_kernel_CONSTANT, NULL, 0, 1));
@@ -880,6 +887,18 @@ static void test_slice(void **state) {
   EXPECT_F(&f.out[0], 1, 3, 5, 7, 9);
   fx_free(&f);
 
+  fx(&f, INGOT_OP_SLICE, 3, 1, 13); /* x[-7:-2] */
+  s = VI(-7), e = VI(-2);
+  ok(RUN(&f, SLICE, 1, &v, &s, &e));
+  EXPECT_F(&f.out[0], 3, 4, 5, 6, 7);
+  fx_free(&f);
+
+  fx(&f, INGOT_OP_SLICE, 5, 1, 13); /* x[-2:-8:-2] */
+  s = VI(-2), e = VI(-8), a = VI(0), st = VI(-2);
+  ok(RUN(&f, SLICE, 1, &v, &s, &e, &a, &st));
+  EXPECT_F(&f.out[0], 8, 6, 4);
+  fx_free(&f);
+
   fx(&f, INGOT_OP_SLICE, 3, 1, 13); /* clamping both ends */
   s = VI(-100), e = VI(100);
   ok(RUN(&f, SLICE, 1, &v, &s, &e));
@@ -972,6 +991,15 @@ static void test_gather(void **state) {
   ok(RUN(&f, GATHER, 1, &shp, &ind));
   shape_is(&f.out[0], INGOT_DT_INT64, 0, NULL);
   EXPECT_I(&f.out[0], 4);
+  fx_free(&f);
+
+  fx(&f, INGOT_OP_GATHER, 2, 1, 13); /* negative axis on int64 data */
+  a_i(&f, "axis", -1);
+  ingot_tensor_t ti = TI(2, D(2, 3), 1, 2, 3, 4, 5, 6);
+  ind = VI(2, 0);
+  ok(RUN(&f, GATHER, 1, &ti, &ind));
+  shape_is(&f.out[0], INGOT_DT_INT64, 2, D(2, 2));
+  EXPECT_I(&f.out[0], 3, 1, 6, 4);
   fx_free(&f);
 
   fx(&f, INGOT_OP_GATHER, 2, 1, 13); /* empty indices */
@@ -1087,6 +1115,13 @@ static void test_scatter_nd(void **state) {
   EXPECT_I(&f.out[0], 1, 2, 103, 0, 5, 6);
   fx_free(&f);
 
+  fx(&f, INGOT_OP_SCATTER_ND, 3, 1, 16); /* k = 0: the update is the whole tensor */
+  ind = T(INGOT_DT_INT64, 2, D(1, 0), NULL);
+  u = TI(3, D(1, 2, 3), 9, 8, 7, 6, 5, 4);
+  ok(RUN(&f, SCATTER_ND, 1, &di, &ind, &u));
+  EXPECT_I(&f.out[0], 9, 8, 7, 6, 5, 4);
+  fx_free(&f);
+
   fx(&f, INGOT_OP_SCATTER_ND, 3, 1, 16);
   ind = TI(2, D(1, 1), 8);
   u = TF(1, D(1), 0);
@@ -1137,9 +1172,9 @@ static void test_expand(void **state) {
   fx_free(&f);
 
   fx(&f, INGOT_OP_EXPAND, 2, 1, 13); /* a 0 in shape broadcasts a 1 to empty */
-  s = VI(0, 1);
+  s = VI(3, 0);
   ok(RUN(&f, EXPAND, 1, &x, &s));
-  shape_is(&f.out[0], INGOT_DT_FLOAT, 3, D(0, 3, 1));
+  shape_is(&f.out[0], INGOT_DT_FLOAT, 2, D(3, 0));
   fx_free(&f);
 
   fx(&f, INGOT_OP_EXPAND, 2, 1, 13);
@@ -1151,7 +1186,7 @@ static void test_expand(void **state) {
   err(RUN(&f, EXPAND, 1, &x, &s), INGOT_CODE_INPUT, "negative");
   fx_free(&f);
   fx(&f, INGOT_OP_EXPAND, 2, 1, 13); /* hostile size */
-  s = VI(1000000, 1000000, 1000000);
+  s = VI(1000000, 1000000, 1, 1);
   err(RUN(&f, EXPAND, 1, &x, &s), INGOT_CODE_INPUT, "bytes");
   fx_free(&f);
 }
@@ -1228,6 +1263,15 @@ static void test_pad(void **state) {
   EXPECT_F(&f.out[0], 1, 1, 1, 2, 3, 3, 3, 3);
   fx_free(&f);
 
+  fx(&f, INGOT_OP_PAD, 2, 1, 19); /* numpy.pad wrap (2, 1) */
+  a_s(&f, "mode", "wrap");
+  p = VI(2, 1);
+  ok(RUN(&f, PAD, 1, &v, &p));
+  EXPECT_F(&f.out[0], 2, 3, 1, 2, 3, 1);
+  fx_free(&f);
+
+  /* wrap beyond the length stays periodic (the spec's torus; numpy.pad
+   * differs there, it re-wraps already padded values) */
   fx(&f, INGOT_OP_PAD, 2, 1, 19);
   a_s(&f, "mode", "wrap");
   p = VI(4, 2);
@@ -1484,6 +1528,14 @@ static void test_einsum(void **state) {
   ok(RUN(&f, EINSUM, 1, &ai, &bi));
   shape_is(&f.out[0], INGOT_DT_INT64, 2, D(2, 4));
   EXPECT_I(&f.out[0], 7, 8, 4, 10, 16, 17, 13, 25);
+  fx_free(&f);
+
+  /* a size-1 dim broadcasts against the label's other size, as numpy does */
+  ingot_tensor_t b1 = TF(2, D(1, 2), 1, 10);
+  einsum_fx(&f, 2, "ij,jk->ik");
+  ok(RUN(&f, EINSUM, 1, &a, &b1));
+  shape_is(&f.out[0], INGOT_DT_FLOAT, 2, D(2, 2));
+  EXPECT_F(&f.out[0], 6, 60, 15, 150);
   fx_free(&f);
 
   ingot_tensor_t e = T(INGOT_DT_FLOAT, 2, D(2, 0), NULL), e2 = T(INGOT_DT_FLOAT, 2, D(0, 3), NULL);
