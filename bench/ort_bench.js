@@ -6,13 +6,13 @@
 //
 // Session options: graphOptimizationLevel 'all', intraOpNumThreads N, interOpNumThreads 1,
 // executionMode 'sequential' (memory arena and memory patterns on, the ORT defaults).
+// The first W runs (default 1, at least 1) are warm-up and not timed; then K runs are timed one by one
+// with process.hrtime.bigint() around `await session.run(feeds)` and the result is printed as ONE line
+// of JSON on stdout:
+//   {"median_ms", "min_ms", "max_ms", "mean_ms", "iterations", "warmup", "threads", "cpu_ms_per_run",
+//    "first_run_ms", "session_create_ms", "run_rss_delta_bytes", "rss_method", "peak_rss_bytes", ...}
 // cpu_ms_per_run is the process's user+system CPU time over the timed runs divided by K (all threads,
 // so with N > 1 it includes the time ORT's worker threads spend spinning).
-// The first W runs (default 1) are warm-up and not timed; then K runs are timed one by one with
-// process.hrtime.bigint() around `await session.run(feeds)` and the result is printed as ONE line of
-// JSON on stdout:
-//   {"median_ms", "min_ms", "max_ms", "mean_ms", "iterations", "warmup", "threads",
-//    "cpu_ms_per_run", "first_run_ms", "session_create_ms", "run_rss_delta_bytes", "rss_method", "peak_rss_bytes", ...}
 // run_rss_delta_bytes is the activation-memory estimate: the peak-RSS high-water mark (VmHWM) is reset
 // after the session is created and the inputs are built (echo 5 > /proc/self/clear_refs), and
 // VmHWM - VmRSS(before) is read after the first (warm-up) run, which is where ORT allocates its arena.

@@ -51,7 +51,25 @@ typedef struct {
   LLVMValueRef begin, end; /* i64: the part of [0, work) this call computes */
   int64_t work;            /* set by the emitter: size of the parallel iteration space (>= 1) */
   double flops, bytes;     /* set by the emitter (estimates for reports/roofline); optional */
+  /* Fused epilogue (passes/fusion.h), NULL when none.  Emitters that
+   * support epilogues store output 0 through cg_store_out, which applies it.
+   * out_type is the type of the stored tensor (the fused node's output:
+   * same element count as the anchor's output, maybe another shape). */
+  const struct ingot_fusion_s_ *fusion;
+  LLVMValueRef extra[CG_MAX_IO];           /* element pointers of the epilogue's extra inputs */
+  const ingot_value_t *vextra[CG_MAX_IO];
+  char tiles[128];         /* set by emitters that tile: "MR=6 NR=32 KC=256" for --report */
 } cg_kernel_t;
+
+/* Stores v (f32 or the output's compute type) to output 0 at flat index idx,
+ * applying the fused epilogue first when k->fusion is set.  Every emitter
+ * whose op can anchor a fusion stores its main output through this. */
+void cg_store_out(cg_t *cg, cg_kernel_t *k, LLVMValueRef idx, LLVMValueRef v_f32);
+/* Applies just the epilogue to an f32 value for output element idx. */
+LLVMValueRef cg_epilogue(cg_t *cg, cg_kernel_t *k, LLVMValueRef v_f32, LLVMValueRef idx);
+/* One elementwise op on f32 scalars (NULL if op is not a float elementwise
+ * op); src gives attributes (alpha, approximate...).  Shared by epilogues. */
+LLVMValueRef cg_scalar_f32(cg_t *cg, int op, const ingot_node_t *src, LLVMValueRef *args, int nargs);
 
 typedef ingot_status_t (*cg_emit_fn)(cg_t *cg, cg_kernel_t *k);
 
@@ -148,5 +166,7 @@ ingot_status_t cg_emit_tile(cg_t *cg, cg_kernel_t *k);
 ingot_status_t cg_emit_pad(cg_t *cg, cg_kernel_t *k);
 ingot_status_t cg_emit_resize(cg_t *cg, cg_kernel_t *k);
 ingot_status_t cg_emit_trilu(cg_t *cg, cg_kernel_t *k);
+/* fused nodes (codegen/cg_fused.c): dispatches the anchor's emitter with the epilogue */
+ingot_status_t cg_emit_fused(cg_t *cg, cg_kernel_t *k);
 
 #endif

@@ -44,6 +44,7 @@ cg_emit_fn cg_emitter_for(ingot_op_t op) {
     case INGOT_OP_PAD: return cg_emit_pad;
     case INGOT_OP_RESIZE: return cg_emit_resize;
     case INGOT_OP_TRILU: return cg_emit_trilu;
+    case INGOT_OP_FUSED: return cg_emit_fused;
     default: return NULL;
   }
 }

@@ -325,7 +325,7 @@ static void test_binary_int(void **state) {
                                    INGOT_OP_EQUAL, INGOT_OP_LESS,    INGOT_OP_LESS_OR_EQUAL, INGOT_OP_GREATER,
                                    INGOT_OP_GREATER_OR_EQUAL};
   for (size_t d = 0; d < 8; d++)
-    for (size_t s = 0; s < NBSHAPES; s += 2) {
+    for (size_t s = 0; s < NBSHAPES; s += 3) {
       const bshape_t *b = &bshapes[s];
       bool u = d >= 4;
       ingot_tensor_t t[2] = {mki(dts[d], b->ra, b->da, (uint32_t)(d * 31 + s), u ? 0 : -128, u ? 255 : 127, false),
@@ -425,7 +425,7 @@ static void test_variadic(void **state) {
   check_ops(ops, 4, 3, dd, 1e-12);
   ingot_tensor_t h[2] = {mkf(INGOT_DT_FLOAT16, 2, D(5, 6), 6, 2, 0), mkf(INGOT_DT_FLOAT16, 2, D(5, 6), 7, 2, 0)};
   check_ops(ops, 4, 2, h, 2e-3);
-  /* integers: Mean divides the exact sum (int8 100 + 100 -> 100) */
+  /* integers (ONNX allows them for Max and Min only) */
   static const int dts[] = {INGOT_DT_INT8, INGOT_DT_INT32, INGOT_DT_INT64, INGOT_DT_UINT8, INGOT_DT_UINT16};
   for (int d = 0; d < 5; d++) {
     bool u = d >= 3;
@@ -433,7 +433,7 @@ static void test_variadic(void **state) {
                            mki(dts[d], 2, D(4, 5), (uint32_t)(d + 2), u ? 0 : -128, 127, false),
                            mki(dts[d], 1, D(5), (uint32_t)(d + 3), u ? 0 : -128, 127, false),
                            mki(dts[d], 2, D(4, 1), (uint32_t)(d + 4), u ? 0 : -128, 127, false)};
-    check_ops(ops, 4, 4, t, 0);
+    check_ops(ops + 2, 2, 4, t, 0);
   }
 }
 
@@ -481,22 +481,31 @@ static const int all_dts[] = {INGOT_DT_FLOAT, INGOT_DT_DOUBLE, INGOT_DT_FLOAT16,
                               INGOT_DT_UINT8, INGOT_DT_UINT16, INGOT_DT_UINT32,  INGOT_DT_UINT64, INGOT_DT_BOOL};
 #define NDTS (sizeof all_dts / sizeof *all_dts)
 
-/* x (any dtype) cast to every dtype, one graph. */
-static void cast_all(ingot_tensor_t *x) {
+/* x (any dtype) cast to every dtype (but float16 when it would overflow:
+ * the harness cannot compare infinities), one graph. */
+static void cast_all(ingot_tensor_t *x, bool to_f16) {
   int32_t in;
   ingot_graph_t *g = inputs_graph(1, x, &in);
-  for (size_t t = 0; t < NDTS; t++) cgt_attr_i(g, add_op(g, INGOT_OP_CAST, 1, &in), "to", all_dts[t]);
+  for (size_t t = 0; t < NDTS; t++)
+    if (to_f16 || all_dts[t] != INGOT_DT_FLOAT16) cgt_attr_i(g, add_op(g, INGOT_OP_CAST, 1, &in), "to", all_dts[t]);
   cgt_check(g, x, 0);
   ingot_tensor_release(x);
 }
 
 static void test_cast(void **state) {
   (void)state;
-  /* values that exercise truncation, saturation, wrap-around and negative -> unsigned */
-  static const double v[] = {0, 1, -1, 2.75, -2.75, 100.5, -100.5, 300, -300, 70000, -70000, 3e9, -3e9, 0.25, 1e20, -1e20};
+  /* truncation, wrap-around, negative -> unsigned, from and to every dtype */
+  static const double v[] = {0, 1, -1, 2.75, -2.75, 100.5, -100.5, 300, -300, 60000, -60000, 0.25, 127.9, -128.9, 255.5, 7};
   for (size_t f = 0; f < NDTS; f++) {
     ingot_tensor_t x = mkv(all_dts[f], 2, D(2, 8), v);
-    cast_all(&x);
+    cast_all(&x, true);
+  }
+  /* float -> integer saturation (and huge integers to floats) */
+  static const double big[] = {3e9, -3e9, 1e20, -1e20, 5e4, -5e4, 4.3e9, -4.3e9};
+  static const int bdts[] = {INGOT_DT_FLOAT, INGOT_DT_DOUBLE, INGOT_DT_BFLOAT16, INGOT_DT_INT64, INGOT_DT_UINT64};
+  for (size_t f = 0; f < sizeof bdts / sizeof *bdts; f++) {
+    ingot_tensor_t x = mkv(bdts[f], 1, D(8), big);
+    cast_all(&x, false);
   }
   /* float -> bool: NaN is true, -0 is false */
   static const double w[] = {0, -0.0, NAN, 1e-30};
@@ -508,9 +517,9 @@ static void test_cast(void **state) {
   ingot_tensor_release(&x);
   /* rounding to the narrow floats and integers, many values */
   x = mkf(INGOT_DT_FLOAT, 2, D(16, 300), 9, 100, 0);
-  cast_all(&x);
+  cast_all(&x, true);
   x = mkf(INGOT_DT_DOUBLE, 2, D(7, 300), 10, 1000, 0);
-  cast_all(&x);
+  cast_all(&x, true);
 }
 
 static void test_cast_like(void **state) {
