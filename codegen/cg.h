@@ -27,6 +27,7 @@
 
 #define CG_MAX_IO 16
 
+struct ingot_cg;
 typedef struct cg_s {
   LLVMContextRef ctx;
   LLVMModuleRef mod;
@@ -38,6 +39,7 @@ typedef struct cg_s {
   LLVMValueRef fn;
   LLVMBasicBlockRef entry; /* allocas go here */
   int vector_bits;         /* 512 or 256: the target's preferred vector width */
+  struct ingot_cg *owner;  /* the backend object (weights blob) */
 } cg_t;
 
 typedef struct {
@@ -59,7 +61,13 @@ typedef struct {
   LLVMValueRef extra[CG_MAX_IO];           /* element pointers of the epilogue's extra inputs */
   const ingot_value_t *vextra[CG_MAX_IO];
   char tiles[128];         /* set by emitters that tile: "MR=6 NR=32 KC=256" for --report */
+  LLVMValueRef weights;    /* i8*: base of the weights blob (for cg_weight_ptr) */
 } cg_kernel_t;
+
+/* Adds a derived constant (e.g. weights packed for a microkernel) to the
+ * model's weights blob (deduplicated, 64-byte aligned) and returns an i8*
+ * to it, valid inside the kernel being built.  NULL on out of memory. */
+LLVMValueRef cg_weight_ptr(cg_t *cg, cg_kernel_t *k, const void *data, size_t bytes);
 
 /* Stores v (f32 or the output's compute type) to output 0 at flat index idx,
  * applying the fused epilogue first when k->fusion is set.  Every emitter

@@ -169,6 +169,7 @@ ingot_status_t ingot_cg_create(const ingot_cg_options_t *o, ingot_cg_t **out) {
   c->t_ptr = LLVMPointerType(c->t_i8, 0);
   c->prefix = m->name;
   c->vector_bits = vbits;
+  c->owner = m;
   ingot_status_t st = make_target_machine(m);
   if (st) {
     ingot_cg_destroy(m);
@@ -224,10 +225,30 @@ typedef struct {
   ingot_status_t st;
 } woff_ctx_t;
 
+/* Appends bytes to the blob (or finds an identical tensor already there). */
+static uint64_t blob_add(ingot_cg_t *m, woff_ctx_t *w, const void *data, size_t nbytes);
+
 static uint64_t weight_offset(void *user, const ingot_graph_t *g, int32_t v) {
   woff_ctx_t *w = user;
-  ingot_cg_t *m = w->m;
-  const ingot_value_t *val = &g->values[v];
+  return blob_add(w->m, w, g->values[v].data, g->values[v].nbytes);
+}
+
+LLVMValueRef cg_weight_ptr(cg_t *c, cg_kernel_t *k, const void *data, size_t bytes) {
+  woff_ctx_t w = {c->owner, INGOT_OK};
+  uint64_t off = blob_add(c->owner, &w, data, bytes);
+  if (w.st) {
+    ingot_status_free(w.st);
+    return NULL;
+  }
+  LLVMValueRef idx = LLVMConstInt(c->t_i64, off, 0);
+  return LLVMBuildInBoundsGEP2(c->b, c->t_i8, k->weights, &idx, 1, "");
+}
+
+static uint64_t blob_add(ingot_cg_t *m, woff_ctx_t *w, const void *data, size_t nbytes) {
+  struct {
+    const void *data;
+    size_t nbytes;
+  } vv = {data, nbytes}, *val = &vv;
   if (val->nbytes == 0) return 0; /* nothing is read from it */
   uint64_t sum = ingot_rt_checksum(val->data, val->nbytes);
   for (size_t i = 0; i < m->nwent; i++)
@@ -315,6 +336,11 @@ static ingot_status_t build_kernel(ingot_cg_t *m, const ingot_graph_t *g, int32_
     const ingot_value_t *val = &g->values[v];
     *dst = LLVMBuildBitCast(c->b, p, LLVMPointerType(cg_type(c, val->type.dtype), 0), val->name);
     *vdst = val;
+  }
+  {
+    /* the slot after the outputs holds the weights blob's base */
+    LLVMValueRef idx = LLVMConstInt(c->t_i64, n->ninputs + n->noutputs, 0);
+    k->weights = LLVMBuildLoad2(c->b, c->t_ptr, LLVMBuildInBoundsGEP2(c->b, c->t_ptr, args, &idx, 1, ""), "weights");
   }
   k->begin = LLVMGetParam(fn, 1);
   k->end = LLVMGetParam(fn, 2);
@@ -445,12 +471,16 @@ ingot_status_t ingot_cg_add_bucket(ingot_cg_t *m, const ingot_graph_t *g, const 
       if (kid[i] < 0) continue;
       const ingot_node_t *n = &g->nodes[i];
       uint32_t nargs = n->ninputs + n->noutputs;
-      LLVMValueRef arr = LLVMBuildAlloca(c->b, LLVMArrayType(c->t_ptr, nargs ? nargs : 1), "args");
+      LLVMValueRef arr = LLVMBuildAlloca(c->b, LLVMArrayType(c->t_ptr, nargs + 1), "args");
+      {
+        LLVMValueRef idx[2] = {LLVMConstInt(c->t_i64, 0, 0), LLVMConstInt(c->t_i64, nargs, 0)};
+        LLVMBuildStore(c->b, weights, LLVMBuildInBoundsGEP2(c->b, LLVMArrayType(c->t_ptr, nargs + 1), arr, idx, 2, ""));
+      }
       for (uint32_t a = 0; a < nargs; a++) {
         int32_t v = a < n->ninputs ? n->inputs[a] : n->outputs[a - n->ninputs];
         LLVMValueRef p = v < 0 ? LLVMConstNull(c->t_ptr) : storage_ptr(c, &plan.store[v], pin, pout, arena, weights);
         LLVMValueRef idx[2] = {LLVMConstInt(c->t_i64, 0, 0), LLVMConstInt(c->t_i64, a, 0)};
-        LLVMBuildStore(c->b, p, LLVMBuildInBoundsGEP2(c->b, LLVMArrayType(c->t_ptr, nargs), arr, idx, 2, ""));
+        LLVMBuildStore(c->b, p, LLVMBuildInBoundsGEP2(c->b, LLVMArrayType(c->t_ptr, nargs + 1), arr, idx, 2, ""));
       }
       LLVMValueRef cargs[5] = {ex, LLVMConstInt(c->t_i32, (unsigned long long)kid[i], 0),
                                LLVMConstInt(c->t_i64, (unsigned long long)work[i], 0), kfn[i],

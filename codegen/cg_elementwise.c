@@ -97,10 +97,40 @@ static void ew_store(cg_t *cg, int dt, LLVMValueRef base, LLVMValueRef idx, LLVM
 
 static LLVMValueRef i32c(cg_t *cg, uint32_t v) { return LLVMConstInt(cg->t_i32, v, 0); }
 
-/* cg_convert with bfloat16 handled as raw i16 bits (see the top comment). */
+/* double -> float rounded to odd (truncate toward zero, set the last bit when
+ * inexact): rounding that to float16/bfloat16 then equals rounding the double
+ * directly, as the evaluator does (to_f32_odd).  Overflow gives FLT_MAX|1,
+ * which still rounds to infinity in the narrow type. */
+static LLVMValueRef f64_to_f32_odd(cg_t *cg, LLVMValueRef d) {
+  LLVMBuilderRef b = cg->b;
+  LLVMValueRef f = LLVMBuildFPTrunc(b, d, cg->t_f32, "");
+  LLVMValueRef back = LLVMBuildFPExt(b, f, cg->t_f64, "");
+  LLVMValueRef inexact = LLVMBuildFCmp(b, LLVMRealONE, back, d, "");
+  LLVMValueRef ab = cg_intrinsic(cg, "llvm.fabs", cg->t_f64, &back, 1), ad = cg_intrinsic(cg, "llvm.fabs", cg->t_f64, &d, 1);
+  LLVMValueRef away = LLVMBuildFCmp(b, LLVMRealOGT, ab, ad, ""); /* rounded up in magnitude */
+  LLVMValueRef u = LLVMBuildBitCast(b, f, cg->t_i32, "");
+  u = LLVMBuildSelect(b, away, LLVMBuildSub(b, u, i32c(cg, 1), ""), u, "");
+  u = LLVMBuildSelect(b, inexact, LLVMBuildOr(b, u, i32c(cg, 1), ""), u, "");
+  return LLVMBuildBitCast(b, u, cg->t_f32, "");
+}
+
+/* cg_convert with bfloat16 handled as raw i16 bits (see the top comment) and
+ * every float16 conversion going through float32: LLVM 14 lowers the others
+ * (double <-> half, integer -> half) to libgcc calls whose half ABI it does
+ * not share with GCC 12.  Conversions to the narrow floats round once, like
+ * the evaluator: integers go exactly through double, doubles through a
+ * float rounded to odd. */
 static LLVMValueRef conv(cg_t *cg, LLVMValueRef v, int from, int to) {
   if (from == to) return v;
   LLVMBuilderRef b = cg->b;
+  bool narrow_to = to == INGOT_DT_FLOAT16 || to == INGOT_DT_BFLOAT16;
+  if (from == INGOT_DT_DOUBLE && narrow_to) return conv(cg, f64_to_f32_odd(cg, v), INGOT_DT_FLOAT, to);
+  if (from == INGOT_DT_FLOAT16 && to != INGOT_DT_FLOAT)
+    return conv(cg, cg_convert(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
+  if (narrow_to && !ingot_dtype_is_float(from)) /* integers: one rounding to double, then as the double */
+    return conv(cg, cg_convert(cg, v, from, INGOT_DT_DOUBLE), INGOT_DT_DOUBLE, to);
+  if (to == INGOT_DT_FLOAT16 && from != INGOT_DT_FLOAT)
+    return cg_convert(cg, conv(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
   if (from == INGOT_DT_BFLOAT16) {
     LLVMValueRef u = LLVMBuildShl(b, LLVMBuildZExt(b, v, cg->t_i32, ""), i32c(cg, 16), "");
     return conv(cg, LLVMBuildBitCast(b, u, cg->t_f32, ""), INGOT_DT_FLOAT, to);

@@ -497,8 +497,9 @@ static void test_cast(void **state) {
   /* truncation, wrap-around, negative -> unsigned, from and to every dtype */
   static const double v[] = {0, 1, -1, 2.75, -2.75, 100.5, -100.5, 300, -300, 60000, -60000, 0.25, 127.9, -128.9, 255.5, 7};
   for (size_t f = 0; f < NDTS; f++) {
-    ingot_tensor_t x = mkv(all_dts[f], 2, D(2, 8), v);
-    cast_all(&x, true);
+    int dt = all_dts[f]; /* negative values wrap past float16's range in the wide unsigned types */
+    ingot_tensor_t x = mkv(dt, 2, D(2, 8), v);
+    cast_all(&x, dt != INGOT_DT_UINT16 && dt != INGOT_DT_UINT32 && dt != INGOT_DT_UINT64);
   }
   /* float -> integer saturation (and huge integers to floats) */
   static const double big[] = {3e9, -3e9, 1e20, -1e20, 5e4, -5e4, 4.3e9, -4.3e9};
