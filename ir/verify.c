@@ -7,6 +7,15 @@
  * a compiled one in one run. */
 #include "verify.h"
 
+/* "takes 2 inputs", "takes 1 to 3 inputs", "takes at least 1 input" */
+static const char *arity_text(int lo, int hi, const char *what, char *buf, size_t len) {
+  if (hi < 0) snprintf(buf, len, "at least %d %s%s", lo, what, lo == 1 ? "" : "s");
+  else if (lo == hi) snprintf(buf, len, "%d %s%s", lo, what, lo == 1 ? "" : "s");
+  else snprintf(buf, len, "%d to %d %ss", lo, hi, what);
+  return buf;
+}
+
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -285,11 +294,14 @@ static bool verify_node_io(const ingot_graph_t *g, int32_t i, sink_t *s) {
                   (info->max_inputs >= 0 && n->ninputs > (uint32_t)info->max_inputs);
     bool bad_out = n->noutputs < (uint32_t)info->min_outputs ||
                    (info->max_outputs >= 0 && n->noutputs > (uint32_t)info->max_outputs);
-    if (bad_in && report(s, ingot_node_error(g, i, INGOT_CODE_INPUT, "%s takes %d to %d inputs, got %u",
-                                             info->onnx_name, info->min_inputs, info->max_inputs, n->ninputs)))
+    char ab[64];
+    if (bad_in && report(s, ingot_node_error(g, i, INGOT_CODE_INPUT, "%s takes %s, got %u", info->onnx_name,
+                                             arity_text(info->min_inputs, info->max_inputs, "input", ab, sizeof ab),
+                                             n->ninputs)))
       return true;
-    if (bad_out && report(s, ingot_node_error(g, i, INGOT_CODE_INPUT, "%s gives %d to %d outputs, got %u",
-                                              info->onnx_name, info->min_outputs, info->max_outputs, n->noutputs)))
+    if (bad_out && report(s, ingot_node_error(g, i, INGOT_CODE_INPUT, "%s gives %s, got %u", info->onnx_name,
+                                              arity_text(info->min_outputs, info->max_outputs, "output", ab, sizeof ab),
+                                              n->noutputs)))
       return true;
   }
   for (uint32_t k = 0; k < n->ninputs; k++) {
@@ -480,9 +492,10 @@ static void check_node(const ingot_graph_t *g, int32_t i, sink_t *s) {
                                "control flow (%s) is not supported: its subgraphs are checked but cannot run",
                                n->op_type));
   const ingot_op_info_t *info = ingot_op_info((ingot_op_t)n->op);
+  char ab[64];
   if (n->ninputs < (uint32_t)info->min_inputs || (info->max_inputs >= 0 && n->ninputs > (uint32_t)info->max_inputs))
-    report(s, ingot_node_error(g, i, INGOT_CODE_INPUT, "%s takes %d to %d inputs, got %u", info->onnx_name,
-                               info->min_inputs, info->max_inputs, n->ninputs));
+    report(s, ingot_node_error(g, i, INGOT_CODE_INPUT, "%s takes %s, got %u", info->onnx_name,
+                               arity_text(info->min_inputs, info->max_inputs, "input", ab, sizeof ab), n->ninputs));
   check_node_attrs(g, i, true, s);
   for (uint32_t k = 0; k < n->nattrs; k++) {
     const ingot_attr_t *a = &n->attrs[k];

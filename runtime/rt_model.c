@@ -219,14 +219,26 @@ ingot_rt_status_t ingot_rt_model_create(const ingot_rt_model_desc_t *d, const ch
   return INGOT_RT_OK;
 }
 
+/* Below this much estimated work (flops + bytes moved) a kernel runs on the
+ * calling thread: waking workers costs more than it saves. */
+#define SERIAL_WORK 65536.0
+
+static void run_kernel(ingot_rt_model_t *m, const ingot_rt_kernel_info_t *k, int64_t n, ingot_rt_task_fn fn,
+                       void *ctx) {
+  if (k && k->flops + k->bytes > 0 && k->flops + k->bytes < SERIAL_WORK) fn(ctx, 0, n);
+  else ingot_rt_parallel_for(m->pool, n, fn, ctx);
+}
+
 void ingot_rt_launch(ingot_rt_exec_t *ex, int32_t kernel, int64_t n, ingot_rt_task_fn fn, void *ctx) {
   ingot_rt_model_t *m = ex->m;
+  const ingot_rt_bucket_t *bk = &m->d->buckets[ex->bucket];
+  const ingot_rt_kernel_info_t *ki = kernel >= 0 && kernel < bk->nkernels ? &bk->kernels[kernel] : NULL;
   if (!m->timing) {
-    ingot_rt_parallel_for(m->pool, n, fn, ctx);
+    run_kernel(m, ki, n, fn, ctx);
     return;
   }
   double t = now_us();
-  ingot_rt_parallel_for(m->pool, n, fn, ctx);
+  run_kernel(m, ki, n, fn, ctx);
   double dur = now_us() - t;
   if (m->kernel_seconds && m->kernel_seconds[ex->bucket] && kernel >= 0 &&
       kernel < m->d->buckets[ex->bucket].nkernels)

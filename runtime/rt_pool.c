@@ -1,20 +1,31 @@
 /* Thread pool: a fixed set of workers woken per parallel_for.  The caller
- * runs the first chunk itself, so a pool of N threads starts N-1 workers. */
+ * runs the first chunk itself, so a pool of N threads starts N-1 workers.
+ *
+ * Kernels are launched back to back (a DiT step is ~100-400 launches of
+ * 10 us - 1 ms), so wake-up latency matters more than idle CPU: workers spin
+ * on the job counter for a while after each job before sleeping on a
+ * condition variable, and the caller spins for completion.  Spins are
+ * bounded, so an idle pool sleeps. */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ingot_rt.h"
 
+enum { SPIN_ITERS = 200000 }; /* ~50-100 us of polling before sleeping */
+
 struct ingot_rt_pool {
   int threads;
   pthread_t *workers;
   pthread_mutex_t mu;
-  pthread_cond_t wake, done;
-  uint64_t generation; /* bumped per job */
-  int pending;         /* workers still running the current job */
-  int stop;
-  /* the current job */
+  pthread_cond_t wake;
+  atomic_uint_fast64_t generation; /* bumped per job */
+  atomic_int pending;              /* workers still running the current job */
+  atomic_int sleepers;             /* workers blocked on `wake` */
+  atomic_int stop;
+  /* the current job (written before generation is bumped) */
   ingot_rt_task_fn fn;
   void *ctx;
   int64_t n;
@@ -31,27 +42,42 @@ static void chunk(int64_t n, int parts, int i, int64_t *b, int64_t *e) {
   *e = *b + q + (i < r ? 1 : 0);
 }
 
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *arg) {
   worker_arg_t *wa = arg;
   ingot_rt_pool_t *p = wa->p;
   int index = wa->index;
   free(wa);
   uint64_t seen = 0;
-  pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
-    if (p->stop) break;
-    seen = p->generation;
-    ingot_rt_task_fn fn = p->fn;
-    void *ctx = p->ctx;
-    int64_t n = p->n, b, e;
-    pthread_mutex_unlock(&p->mu);
-    chunk(n, p->threads, index, &b, &e);
-    if (b < e) fn(ctx, b, e);
-    pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0) pthread_cond_signal(&p->done);
+    /* wait for a new job: spin, then sleep */
+    uint64_t g;
+    int spins = 0;
+    while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
+           !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+      if (++spins < SPIN_ITERS) {
+        cpu_relax();
+        continue;
+      }
+      pthread_mutex_lock(&p->mu);
+      atomic_fetch_add(&p->sleepers, 1);
+      while (atomic_load(&p->generation) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->wake, &p->mu);
+      atomic_fetch_sub(&p->sleepers, 1);
+      pthread_mutex_unlock(&p->mu);
+      spins = 0;
+    }
+    if (atomic_load(&p->stop)) break;
+    seen = g;
+    int64_t b, e;
+    chunk(p->n, p->threads, index, &b, &e);
+    if (b < e) p->fn(p->ctx, b, e);
+    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
   }
-  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -64,7 +90,10 @@ ingot_rt_status_t ingot_rt_pool_create(int threads, ingot_rt_pool_t **out) {
   p->threads = threads;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
-  pthread_cond_init(&p->done, NULL);
+  atomic_init(&p->generation, 0);
+  atomic_init(&p->pending, 0);
+  atomic_init(&p->sleepers, 0);
+  atomic_init(&p->stop, 0);
   if (threads > 1) {
     p->workers = calloc((size_t)threads, sizeof *p->workers);
     if (!p->workers) {
@@ -73,7 +102,11 @@ ingot_rt_status_t ingot_rt_pool_create(int threads, ingot_rt_pool_t **out) {
     }
     for (int i = 1; i < threads; i++) {
       worker_arg_t *wa = malloc(sizeof *wa);
-      if (!wa || pthread_create(&p->workers[i], NULL, worker_main, wa ? (wa->p = p, wa->index = i, wa) : NULL)) {
+      if (wa) {
+        wa->p = p;
+        wa->index = i;
+      }
+      if (!wa || pthread_create(&p->workers[i], NULL, worker_main, wa)) {
         free(wa);
         p->threads = i; /* only these exist; destroy joins them */
         ingot_rt_pool_destroy(p);
@@ -89,7 +122,7 @@ void ingot_rt_pool_destroy(ingot_rt_pool_t *p) {
   if (!p) return;
   if (p->workers) {
     pthread_mutex_lock(&p->mu);
-    p->stop = 1;
+    atomic_store(&p->stop, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->threads; i++) pthread_join(p->workers[i], NULL);
@@ -97,7 +130,6 @@ void ingot_rt_pool_destroy(ingot_rt_pool_t *p) {
   }
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->wake);
-  pthread_cond_destroy(&p->done);
   free(p);
 }
 
@@ -109,20 +141,24 @@ void ingot_rt_parallel_for(ingot_rt_pool_t *p, int64_t n, ingot_rt_task_fn fn, v
     fn(ctx, 0, n);
     return;
   }
-  pthread_mutex_lock(&p->mu);
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->pending = p->threads - 1;
-  p->generation++;
-  pthread_cond_broadcast(&p->wake);
-  pthread_mutex_unlock(&p->mu);
+  atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
+  atomic_fetch_add(&p->generation, 1); /* seq_cst: pairs with the sleepers check in workers */
+  if (atomic_load(&p->sleepers) > 0) {
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+  }
   int64_t b, e;
   chunk(n, p->threads, 0, &b, &e);
   if (b < e) fn(ctx, b, e);
-  pthread_mutex_lock(&p->mu);
-  while (p->pending > 0) pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  int spins = 0;
+  while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+    if (++spins < SPIN_ITERS) cpu_relax();
+    else sched_yield();
+  }
 }
 
 void *ingot_rt_aligned_alloc(size_t bytes) {

@@ -186,13 +186,13 @@ static void test_arity(void **state) {
   ingot_graph_t *g = gb_new();
   gb_input(g, "x", F, "2");
   gb_node(g, INGOT_OP_ADD, "add3", "x,x,x", "y");
-  verify_fails(g, INGOT_CODE_INPUT, "node 'add3'", "Add takes 2 to 2 inputs, got 3");
+  verify_fails(g, INGOT_CODE_INPUT, "node 'add3'", "Add takes 2 inputs, got 3");
   gb_free(g);
 
   g = gb_new();
   gb_input(g, "x", F, "2");
   gb_node(g, INGOT_OP_RELU, "relu2", "x", "y,z");
-  verify_fails(g, INGOT_CODE_INPUT, "node 'relu2'", "Relu gives 1 to 1 outputs, got 2");
+  verify_fails(g, INGOT_CODE_INPUT, "node 'relu2'", "Relu gives 1 output, got 2");
   gb_free(g);
 }
 
