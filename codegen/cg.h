@@ -23,6 +23,7 @@
 #include <llvm-c/Core.h>
 #include <stdbool.h>
 
+#include "codegen/target.h"
 #include "ir/ir.h"
 
 #define CG_MAX_IO 16
@@ -39,6 +40,7 @@ typedef struct cg_s {
   LLVMValueRef fn;
   LLVMBasicBlockRef entry; /* allocas go here */
   int vector_bits;         /* 512 or 256: the target's preferred vector width */
+  const ingot_target_desc_t *target; /* the machine the cost models plan for (codegen/target.h) */
   struct ingot_cg *owner;  /* the backend object (weights blob) */
 } cg_t;
 
@@ -61,6 +63,7 @@ typedef struct {
   LLVMValueRef extra[CG_MAX_IO];           /* element pointers of the epilogue's extra inputs */
   const ingot_value_t *vextra[CG_MAX_IO];
   char tiles[128];         /* set by emitters that tile: "MR=6 NR=32 KC=256" for --report */
+  double predicted_s;      /* set by emitters with a cost model: predicted seconds on one thread */
   LLVMValueRef weights;    /* i8*: base of the weights blob (for cg_weight_ptr) */
 } cg_kernel_t;
 
@@ -78,8 +81,15 @@ LLVMValueRef cg_epilogue(cg_t *cg, cg_kernel_t *k, LLVMValueRef v_f32, LLVMValue
 /* One elementwise op on f32 scalars (NULL if op is not a float elementwise
  * op); src gives attributes (alpha, approximate...).  Shared by epilogues. */
 LLVMValueRef cg_scalar_f32(cg_t *cg, int op, const ingot_node_t *src, LLVMValueRef *args, int nargs);
+/* The elementwise emitter's own scalar math (cg_elementwise.c), which
+ * cg_scalar_f32 delegates to. */
+LLVMValueRef cg_ew_scalar_f32(cg_t *cg, int op, const ingot_node_t *src, LLVMValueRef *xs, int n);
 
 typedef ingot_status_t (*cg_emit_fn)(cg_t *cg, cg_kernel_t *k);
+
+/* The backend's builder state, for code outside the kernel emitters that adds
+ * functions to the module before ingot_cg_finish (codegen/sampler.c). */
+cg_t *cg_of(struct ingot_cg *m);
 
 /* ---- helpers every emitter uses (codegen/cg_util.c) ------------------- */
 

@@ -95,61 +95,6 @@ static void ew_store(cg_t *cg, int dt, LLVMValueRef base, LLVMValueRef idx, LLVM
   LLVMBuildStore(cg->b, v, LLVMBuildInBoundsGEP2(cg->b, cg->t_i16, p, &idx, 1, ""));
 }
 
-static LLVMValueRef i32c(cg_t *cg, uint32_t v) { return LLVMConstInt(cg->t_i32, v, 0); }
-
-/* double -> float rounded to odd (truncate toward zero, set the last bit when
- * inexact): rounding that to float16/bfloat16 then equals rounding the double
- * directly, as the evaluator does (to_f32_odd).  Overflow gives FLT_MAX|1,
- * which still rounds to infinity in the narrow type. */
-static LLVMValueRef f64_to_f32_odd(cg_t *cg, LLVMValueRef d) {
-  LLVMBuilderRef b = cg->b;
-  LLVMValueRef f = LLVMBuildFPTrunc(b, d, cg->t_f32, "");
-  LLVMValueRef back = LLVMBuildFPExt(b, f, cg->t_f64, "");
-  LLVMValueRef inexact = LLVMBuildFCmp(b, LLVMRealONE, back, d, "");
-  LLVMValueRef ab = cg_intrinsic(cg, "llvm.fabs", cg->t_f64, &back, 1), ad = cg_intrinsic(cg, "llvm.fabs", cg->t_f64, &d, 1);
-  LLVMValueRef away = LLVMBuildFCmp(b, LLVMRealOGT, ab, ad, ""); /* rounded up in magnitude */
-  LLVMValueRef u = LLVMBuildBitCast(b, f, cg->t_i32, "");
-  u = LLVMBuildSelect(b, away, LLVMBuildSub(b, u, i32c(cg, 1), ""), u, "");
-  u = LLVMBuildSelect(b, inexact, LLVMBuildOr(b, u, i32c(cg, 1), ""), u, "");
-  return LLVMBuildBitCast(b, u, cg->t_f32, "");
-}
-
-/* cg_convert with bfloat16 handled as raw i16 bits (see the top comment) and
- * every float16 conversion going through float32: LLVM 14 lowers the others
- * (double <-> half, integer -> half) to libgcc calls whose half ABI it does
- * not share with GCC 12.  Conversions to the narrow floats round once, like
- * the evaluator: integers go exactly through double, doubles through a
- * float rounded to odd. */
-static LLVMValueRef conv(cg_t *cg, LLVMValueRef v, int from, int to) {
-  if (from == to) return v;
-  LLVMBuilderRef b = cg->b;
-  bool narrow_to = to == INGOT_DT_FLOAT16 || to == INGOT_DT_BFLOAT16;
-  if (from == INGOT_DT_DOUBLE && narrow_to) return conv(cg, f64_to_f32_odd(cg, v), INGOT_DT_FLOAT, to);
-  if (from == INGOT_DT_FLOAT16 && to != INGOT_DT_FLOAT)
-    return conv(cg, cg_convert(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
-  if (narrow_to && !ingot_dtype_is_float(from)) /* integers: one rounding to double, then as the double */
-    return conv(cg, cg_convert(cg, v, from, INGOT_DT_DOUBLE), INGOT_DT_DOUBLE, to);
-  if (to == INGOT_DT_FLOAT16 && from != INGOT_DT_FLOAT)
-    return cg_convert(cg, conv(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
-  if (from == INGOT_DT_BFLOAT16) {
-    LLVMValueRef u = LLVMBuildShl(b, LLVMBuildZExt(b, v, cg->t_i32, ""), i32c(cg, 16), "");
-    return conv(cg, LLVMBuildBitCast(b, u, cg->t_f32, ""), INGOT_DT_FLOAT, to);
-  }
-  if (to == INGOT_DT_BFLOAT16) {
-    /* round to nearest even on the bits; NaN stays a quiet NaN */
-    LLVMValueRef f = conv(cg, v, from, INGOT_DT_FLOAT);
-    LLVMValueRef u = LLVMBuildBitCast(b, f, cg->t_i32, "");
-    LLVMValueRef hi = LLVMBuildLShr(b, u, i32c(cg, 16), "");
-    LLVMValueRef odd = LLVMBuildAnd(b, hi, i32c(cg, 1), "");
-    LLVMValueRef r = LLVMBuildAdd(b, u, LLVMBuildAdd(b, odd, i32c(cg, 0x7fff), ""), "");
-    r = LLVMBuildLShr(b, r, i32c(cg, 16), "");
-    LLVMValueRef qnan = LLVMBuildOr(b, hi, i32c(cg, 0x40), "");
-    LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, f, f, "");
-    return LLVMBuildTrunc(b, LLVMBuildSelect(b, isnan, qnan, r, ""), cg->t_i16, "");
-  }
-  return cg_convert(cg, v, from, to);
-}
-
 /* ---- float helpers (in the compute type) ------------------------------------ */
 
 static LLVMValueRef fk(ew_t *e, double v) { return LLVMConstReal(e->ct, v); }
@@ -366,19 +311,19 @@ static LLVMValueRef pow_expr(ew_t *e, LLVMValueRef xr, LLVMValueRef yr) {
   LLVMBuilderRef b = cg->b;
   int xt = e->dt[0], yt = e->dt[1];
   if (e->dom == DOM_FLOAT) {
-    LLVMValueRef a[2] = {conv(cg, xr, xt, e->cdt), conv(cg, yr, yt, e->cdt)};
-    return conv(cg, cg_intrinsic(cg, "llvm.pow", e->ct, a, 2), e->cdt, e->odt);
+    LLVMValueRef a[2] = {cg_convert(cg, xr, xt, e->cdt), cg_convert(cg, yr, yt, e->cdt)};
+    return cg_convert(cg, cg_intrinsic(cg, "llvm.pow", e->ct, a, 2), e->cdt, e->odt);
   }
   LLVMTypeRef t = LLVMTypeOf(xr);
   if (dom_of(yt) == DOM_FLOAT) {
     /* pow in double, then truncated toward zero (saturating in int64) and wrapped to the width */
-    LLVMValueRef a[2] = {conv(cg, xr, xt, INGOT_DT_DOUBLE), conv(cg, yr, yt, INGOT_DT_DOUBLE)};
+    LLVMValueRef a[2] = {cg_convert(cg, xr, xt, INGOT_DT_DOUBLE), cg_convert(cg, yr, yt, INGOT_DT_DOUBLE)};
     LLVMValueRef p = cg_intrinsic(cg, "llvm.pow", cg->t_f64, a, 2);
     LLVMValueRef i = cg_intrinsic(cg, "llvm.fptosi.sat", cg->t_i64, &p, 1);
     return t == cg->t_i64 ? i : LLVMBuildTrunc(b, i, t, "");
   }
-  LLVMValueRef x = conv(cg, xr, xt, INGOT_DT_INT64);
-  LLVMValueRef n = conv(cg, yr, yt, INGOT_DT_INT64);
+  LLVMValueRef x = cg_convert(cg, xr, xt, INGOT_DT_INT64);
+  LLVMValueRef n = cg_convert(cg, yr, yt, INGOT_DT_INT64);
   if (yt == INGOT_DT_UINT64) /* exponents past INT64_MAX clamp (the evaluator's reading) */
     n = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, n, cg_i64(cg, 0), ""), cg_i64(cg, INT64_MAX), n, "");
   LLVMValueRef r = int_pow(e, x, n);
@@ -399,7 +344,7 @@ static LLVMValueRef bin_expr(ew_t *e, LLVMValueRef xr, LLVMValueRef yr) {
     return to_bool(cg, r);
   }
   if (e->dom == DOM_FLOAT) {
-    LLVMValueRef x = conv(cg, xr, e->dt[0], e->cdt), y = conv(cg, yr, e->dt[1], e->cdt), r;
+    LLVMValueRef x = cg_convert(cg, xr, e->dt[0], e->cdt), y = cg_convert(cg, yr, e->dt[1], e->cdt), r;
     if (is_cmp(e->op)) return cmp_result(e, x, y);
     switch (e->op) {
       case INGOT_OP_ADD: r = fadd(e, x, y); break;
@@ -408,7 +353,7 @@ static LLVMValueRef bin_expr(ew_t *e, LLVMValueRef xr, LLVMValueRef yr) {
       case INGOT_OP_DIV: r = fdiv(e, x, y); break;
       default: r = LLVMBuildFRem(b, x, y, ""); break; /* MOD, fmod=1: C fmod */
     }
-    return conv(cg, r, e->cdt, e->odt);
+    return cg_convert(cg, r, e->cdt, e->odt);
   }
   if (is_cmp(e->op)) return cmp_result(e, xr, yr);
   switch (e->op) {
@@ -426,19 +371,19 @@ static LLVMValueRef var_expr(ew_t *e, LLVMValueRef *xs) {
   LLVMBuilderRef b = cg->b;
   bool max = e->op == INGOT_OP_MAX, add = e->op == INGOT_OP_SUM || e->op == INGOT_OP_MEAN;
   if (e->dom == DOM_FLOAT) {
-    LLVMValueRef acc = conv(cg, xs[0], e->dt[0], e->cdt);
+    LLVMValueRef acc = cg_convert(cg, xs[0], e->dt[0], e->cdt);
     for (uint32_t j = 1; j < e->nops; j++) {
-      LLVMValueRef x = conv(cg, xs[j], e->dt[j], e->cdt);
+      LLVMValueRef x = cg_convert(cg, xs[j], e->dt[j], e->cdt);
       acc = add ? fadd(e, acc, x) : fmaxmin(e, max, acc, x);
     }
     if (e->op == INGOT_OP_MEAN) acc = fdiv(e, acc, fk(e, (double)e->nops));
-    return conv(cg, acc, e->cdt, e->odt);
+    return cg_convert(cg, acc, e->cdt, e->odt);
   }
   bool s = e->dom == DOM_SINT;
   int wide = s ? INGOT_DT_INT64 : INGOT_DT_UINT64;
-  LLVMValueRef acc = conv(cg, xs[0], e->dt[0], wide);
+  LLVMValueRef acc = cg_convert(cg, xs[0], e->dt[0], wide);
   for (uint32_t j = 1; j < e->nops; j++) {
-    LLVMValueRef x = conv(cg, xs[j], e->dt[j], wide);
+    LLVMValueRef x = cg_convert(cg, xs[j], e->dt[j], wide);
     if (add) {
       acc = LLVMBuildAdd(b, acc, x, "");
     } else {
@@ -450,7 +395,7 @@ static LLVMValueRef var_expr(ew_t *e, LLVMValueRef *xs) {
     LLVMValueRef n = cg_i64(cg, (int64_t)e->nops);
     acc = s ? LLVMBuildSDiv(b, acc, n, "") : LLVMBuildUDiv(b, acc, n, "");
   }
-  return conv(cg, acc, wide, e->odt);
+  return cg_convert(cg, acc, wide, e->odt);
 }
 
 /* Clip: x < min -> min, then x > max -> max (so min > max gives max); NaN passes. */
@@ -458,16 +403,16 @@ static LLVMValueRef clip_expr(ew_t *e, LLVMValueRef *xs) {
   cg_t *cg = e->cg;
   LLVMBuilderRef b = cg->b;
   bool f = e->dom == DOM_FLOAT, s = e->dom == DOM_SINT;
-  LLVMValueRef v = f ? conv(cg, xs[0], e->dt[0], e->cdt) : xs[0];
+  LLVMValueRef v = f ? cg_convert(cg, xs[0], e->dt[0], e->cdt) : xs[0];
   for (int j = 1; j <= 2; j++) {
     if (!xs[j]) continue;
-    LLVMValueRef bound = f ? conv(cg, xs[j], e->dt[j], e->cdt) : xs[j];
+    LLVMValueRef bound = f ? cg_convert(cg, xs[j], e->dt[j], e->cdt) : xs[j];
     LLVMValueRef c;
     if (f) c = fcmp(e, j == 1 ? LLVMRealOLT : LLVMRealOGT, v, bound);
     else c = LLVMBuildICmp(b, j == 1 ? (s ? LLVMIntSLT : LLVMIntULT) : (s ? LLVMIntSGT : LLVMIntUGT), v, bound, "");
     v = LLVMBuildSelect(b, c, bound, v, "");
   }
-  return f ? conv(cg, v, e->cdt, e->odt) : v;
+  return f ? cg_convert(cg, v, e->cdt, e->odt) : v;
 }
 
 /* One output element from the operands' raw values (NULL = omitted). */
@@ -478,12 +423,12 @@ static LLVMValueRef ew_expr(ew_t *e, LLVMValueRef *xs) {
     case INGOT_OP_IDENTITY:
     case INGOT_OP_DROPOUT: return xs[0];
     case INGOT_OP_CAST:
-    case INGOT_OP_CAST_LIKE: return conv(cg, xs[0], e->dt[0], e->cast_to);
+    case INGOT_OP_CAST_LIKE: return cg_convert(cg, xs[0], e->dt[0], e->cast_to);
     case INGOT_OP_WHERE:
       return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntNE, xs[0], LLVMConstNull(cg->t_i8), ""), xs[1], xs[2], "");
     case INGOT_OP_NOT: return to_bool(cg, LLVMBuildICmp(b, LLVMIntEQ, xs[0], LLVMConstNull(cg->t_i8), ""));
     case INGOT_OP_ISNAN: {
-      LLVMValueRef x = conv(cg, xs[0], e->dt[0], e->cdt);
+      LLVMValueRef x = cg_convert(cg, xs[0], e->dt[0], e->cdt);
       return to_bool(cg, fcmp(e, LLVMRealUNO, x, x));
     }
     case INGOT_OP_CLIP: return clip_expr(e, xs);
@@ -493,7 +438,41 @@ static LLVMValueRef ew_expr(ew_t *e, LLVMValueRef *xs) {
   if (is_binary(e->op)) return bin_expr(e, xs[0], xs[1]);
   /* unary math */
   if (e->dom != DOM_FLOAT) return un_int(e, xs[0]);
-  return conv(cg, un_float(e, conv(cg, xs[0], e->dt[0], e->cdt)), e->cdt, e->odt);
+  return cg_convert(cg, un_float(e, cg_convert(cg, xs[0], e->dt[0], e->cdt)), e->cdt, e->odt);
+}
+
+/* The scalar math of one float elementwise op on f32 values, for fused
+ * epilogues (codegen/cg_epilogue.c): exactly the code standalone kernels
+ * use, so fusion cannot change numerics.  NULL for ops that are not
+ * float-valued (comparisons, logic, Where, Cast, Not, IsNaN). */
+LLVMValueRef cg_ew_scalar_f32(cg_t *cg, int op, const ingot_node_t *src, LLVMValueRef *xs, int n) {
+  if (is_cmp(op) || is_logic(op) || op == INGOT_OP_WHERE || op == INGOT_OP_CAST || op == INGOT_OP_CAST_LIKE ||
+      op == INGOT_OP_NOT || op == INGOT_OP_ISNAN || n < 1 || n > CG_MAX_IO)
+    return NULL;
+  ew_t e;
+  memset(&e, 0, sizeof e);
+  e.cg = cg;
+  e.op = op;
+  e.nops = (uint32_t)n;
+  for (int j = 0; j < n; j++) e.dt[j] = INGOT_DT_FLOAT;
+  e.odt = e.cdt = INGOT_DT_FLOAT;
+  e.dom = DOM_FLOAT;
+  e.ct = cg->t_f32;
+  if (src) {
+    if (op == INGOT_OP_LEAKY_RELU) e.alpha = ingot_node_attr_f(src, "alpha", 0.01f);
+    if (op == INGOT_OP_ELU) e.alpha = ingot_node_attr_f(src, "alpha", 1.0f);
+    if (op == INGOT_OP_HARD_SIGMOID) {
+      e.alpha = ingot_node_attr_f(src, "alpha", 0.2f);
+      e.beta = ingot_node_attr_f(src, "beta", 0.5f);
+    }
+    if (op == INGOT_OP_GELU) e.gelu_tanh = !strcmp(ingot_node_attr_s(src, "approximate", "none"), "tanh");
+    if (op == INGOT_OP_MOD) e.fmod_ = ingot_node_attr_i(src, "fmod", 0) != 0;
+  } else {
+    if (op == INGOT_OP_LEAKY_RELU) e.alpha = 0.01f;
+    if (op == INGOT_OP_ELU) e.alpha = 1.0f;
+    if (op == INGOT_OP_HARD_SIGMOID) e.alpha = 0.2f, e.beta = 0.5f;
+  }
+  return ew_expr(&e, xs);
 }
 
 /* ---- checks and attributes (mirroring the evaluator's) ------------------------- */
@@ -578,7 +557,8 @@ static ingot_status_t ew_setup(ew_t *e) {
     } else if (is_binary(op)) {
       if (e->nops != 2) return cg_error(e->cg, k, INGOT_CODE_INPUT, "two inputs are required");
       if (e->dom == DOM_OTHER) return bad_dtype(e, x0);
-      if (is_logic(op) != (e->dom == DOM_BOOL) && !(op == INGOT_OP_EQUAL && e->dom == DOM_BOOL)) return bad_dtype(e, x0);
+      if (is_logic(op) != (e->dom == DOM_BOOL) && !(op == INGOT_OP_EQUAL && e->dom == DOM_BOOL))
+        return bad_dtype(e, x0);
       if (op == INGOT_OP_POW && dom_of(e->dt[1]) != DOM_FLOAT && dom_of(e->dt[1]) != DOM_SINT &&
           dom_of(e->dt[1]) != DOM_UINT)
         return bad_dtype(e, e->dt[1]);

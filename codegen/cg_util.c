@@ -9,7 +9,7 @@ LLVMTypeRef cg_type(cg_t *cg, int dtype) {
     case INGOT_DT_FLOAT: return cg->t_f32;
     case INGOT_DT_DOUBLE: return cg->t_f64;
     case INGOT_DT_FLOAT16: return cg->t_f16;
-    case INGOT_DT_BFLOAT16: return cg->t_bf16;
+    case INGOT_DT_BFLOAT16: return cg->t_i16; /* raw bits: LLVM 14's x86 backend cannot select bfloat ops */
     case INGOT_DT_INT64:
     case INGOT_DT_UINT64: return cg->t_i64;
     case INGOT_DT_INT32:
@@ -98,7 +98,7 @@ void cg_store(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx, LLVMValu
   LLVMBuildStore(cg->b, v, elem_ptr(cg, dtype, base, idx));
 }
 
-LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
+static LLVMValueRef convert_basic(cg_t *cg, LLVMValueRef v, int from, int to) {
   if (from == to) return v;
   LLVMTypeRef tt = cg_type(cg, to);
   bool ff = ingot_dtype_is_float(from), tf = ingot_dtype_is_float(to);
@@ -110,25 +110,7 @@ LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
     return LLVMBuildZExt(cg->b, nz, tt, "");
   }
   if (ff && tf) {
-    /* bfloat16 is handled with integer ops (no libcalls): widening is a
-     * shift, narrowing rounds to nearest even and keeps NaNs quiet. */
-    if (from == INGOT_DT_BFLOAT16) {
-      LLVMValueRef bits = LLVMBuildZExt(cg->b, LLVMBuildBitCast(cg->b, v, cg->t_i16, ""), cg->t_i32, "");
-      LLVMValueRef f = LLVMBuildBitCast(cg->b, LLVMBuildShl(cg->b, bits, LLVMConstInt(cg->t_i32, 16, 0), ""), cg->t_f32, "");
-      return to == INGOT_DT_FLOAT ? f : cg_convert(cg, f, INGOT_DT_FLOAT, to);
-    }
-    if (to == INGOT_DT_BFLOAT16) {
-      if (from != INGOT_DT_FLOAT) v = cg_convert(cg, v, from, INGOT_DT_FLOAT);
-      LLVMValueRef u = LLVMBuildBitCast(cg->b, v, cg->t_i32, "");
-      LLVMValueRef lsb = LLVMBuildAnd(cg->b, LLVMBuildLShr(cg->b, u, LLVMConstInt(cg->t_i32, 16, 0), ""),
-                                      LLVMConstInt(cg->t_i32, 1, 0), "");
-      LLVMValueRef rounded = LLVMBuildAdd(cg->b, u, LLVMBuildAdd(cg->b, lsb, LLVMConstInt(cg->t_i32, 0x7fff, 0), ""), "");
-      LLVMValueRef isnan = LLVMBuildFCmp(cg->b, LLVMRealUNO, v, v, "");
-      LLVMValueRef qnan = LLVMBuildOr(cg->b, u, LLVMConstInt(cg->t_i32, 0x400000, 0), "");
-      LLVMValueRef r = LLVMBuildSelect(cg->b, isnan, qnan, rounded, "");
-      LLVMValueRef hi = LLVMBuildTrunc(cg->b, LLVMBuildLShr(cg->b, r, LLVMConstInt(cg->t_i32, 16, 0), ""), cg->t_i16, "");
-      return LLVMBuildBitCast(cg->b, hi, tt, "");
-    }
+    /* only float32/float64/float16 pairs reach here (cg_convert routes the rest) */
     unsigned fw = (unsigned)ingot_dtype_size(from), tw = (unsigned)ingot_dtype_size(to);
     return fw < tw ? LLVMBuildFPExt(cg->b, v, tt, "") : LLVMBuildFPTrunc(cg->b, v, tt, "");
   }
@@ -136,10 +118,7 @@ LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
     if (from == INGOT_DT_BFLOAT16 || from == INGOT_DT_FLOAT16) v = cg_convert(cg, v, from, INGOT_DT_FLOAT);
     /* fptosi of an out-of-range value is poison: the saturating intrinsics
      * are defined for every input (NaN -> 0). */
-    LLVMTypeRef vt = LLVMTypeOf(v);
-    LLVMValueRef r = cg_intrinsic(cg, tu ? "llvm.fptoui.sat" : "llvm.fptosi.sat", tt, &v, 1);
-    (void)vt;
-    return r;
+    return cg_intrinsic(cg, tu ? "llvm.fptoui.sat" : "llvm.fptosi.sat", tt, &v, 1);
   }
   if (tf) {
     if (to == INGOT_DT_BFLOAT16) return cg_convert(cg, cg_convert(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
@@ -150,6 +129,62 @@ LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
   if (fw == tw) return v;
   if (fw > tw) return LLVMBuildTrunc(cg->b, v, tt, "");
   return (fu || from == INGOT_DT_BOOL) ? LLVMBuildZExt(cg->b, v, tt, "") : LLVMBuildSExt(cg->b, v, tt, "");
+}
+
+static LLVMValueRef i32c(cg_t *cg, uint32_t v) { return LLVMConstInt(cg->t_i32, v, 0); }
+
+/* double -> float rounded to odd (truncate toward zero, set the last bit when
+ * inexact): rounding that to float16/bfloat16 then equals rounding the double
+ * directly, as the evaluator does (to_f32_odd).  Overflow gives FLT_MAX|1,
+ * which still rounds to infinity in the narrow type. */
+static LLVMValueRef f64_to_f32_odd(cg_t *cg, LLVMValueRef d) {
+  LLVMBuilderRef b = cg->b;
+  LLVMValueRef f = LLVMBuildFPTrunc(b, d, cg->t_f32, "");
+  LLVMValueRef back = LLVMBuildFPExt(b, f, cg->t_f64, "");
+  LLVMValueRef inexact = LLVMBuildFCmp(b, LLVMRealONE, back, d, "");
+  LLVMValueRef ab = cg_intrinsic(cg, "llvm.fabs", cg->t_f64, &back, 1);
+  LLVMValueRef ad = cg_intrinsic(cg, "llvm.fabs", cg->t_f64, &d, 1);
+  LLVMValueRef away = LLVMBuildFCmp(b, LLVMRealOGT, ab, ad, ""); /* rounded up in magnitude */
+  LLVMValueRef u = LLVMBuildBitCast(b, f, cg->t_i32, "");
+  u = LLVMBuildSelect(b, away, LLVMBuildSub(b, u, i32c(cg, 1), ""), u, "");
+  u = LLVMBuildSelect(b, inexact, LLVMBuildOr(b, u, i32c(cg, 1), ""), u, "");
+  return LLVMBuildBitCast(b, u, cg->t_f32, "");
+}
+
+/* cg_convert with bfloat16 handled as raw i16 bits (see the top comment) and
+ * every float16 conversion going through float32: LLVM 14 lowers the others
+ * (double <-> half, integer -> half) to libgcc calls whose half ABI it does
+ * not share with GCC 12.  Conversions to the narrow floats round once, like
+ * the evaluator: integers go exactly through double, doubles through a
+ * float rounded to odd. */
+LLVMValueRef cg_convert(cg_t *cg, LLVMValueRef v, int from, int to) {
+  if (from == to) return v;
+  LLVMBuilderRef b = cg->b;
+  bool narrow_to = to == INGOT_DT_FLOAT16 || to == INGOT_DT_BFLOAT16;
+  if (from == INGOT_DT_DOUBLE && narrow_to) return cg_convert(cg, f64_to_f32_odd(cg, v), INGOT_DT_FLOAT, to);
+  if (from == INGOT_DT_FLOAT16 && to != INGOT_DT_FLOAT)
+    return cg_convert(cg, convert_basic(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
+  if (narrow_to && !ingot_dtype_is_float(from)) /* integers: one rounding to double, then as the double */
+    return cg_convert(cg, convert_basic(cg, v, from, INGOT_DT_DOUBLE), INGOT_DT_DOUBLE, to);
+  if (to == INGOT_DT_FLOAT16 && from != INGOT_DT_FLOAT)
+    return convert_basic(cg, cg_convert(cg, v, from, INGOT_DT_FLOAT), INGOT_DT_FLOAT, to);
+  if (from == INGOT_DT_BFLOAT16) {
+    LLVMValueRef u = LLVMBuildShl(b, LLVMBuildZExt(b, v, cg->t_i32, ""), i32c(cg, 16), "");
+    return cg_convert(cg, LLVMBuildBitCast(b, u, cg->t_f32, ""), INGOT_DT_FLOAT, to);
+  }
+  if (to == INGOT_DT_BFLOAT16) {
+    /* round to nearest even on the bits; NaN stays a quiet NaN */
+    LLVMValueRef f = cg_convert(cg, v, from, INGOT_DT_FLOAT);
+    LLVMValueRef u = LLVMBuildBitCast(b, f, cg->t_i32, "");
+    LLVMValueRef hi = LLVMBuildLShr(b, u, i32c(cg, 16), "");
+    LLVMValueRef odd = LLVMBuildAnd(b, hi, i32c(cg, 1), "");
+    LLVMValueRef r = LLVMBuildAdd(b, u, LLVMBuildAdd(b, odd, i32c(cg, 0x7fff), ""), "");
+    r = LLVMBuildLShr(b, r, i32c(cg, 16), "");
+    LLVMValueRef qnan = LLVMBuildOr(b, hi, i32c(cg, 0x40), "");
+    LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, f, f, "");
+    return LLVMBuildTrunc(b, LLVMBuildSelect(b, isnan, qnan, r, ""), cg->t_i16, "");
+  }
+  return convert_basic(cg, v, from, to);
 }
 
 LLVMValueRef cg_load_f32(cg_t *cg, int dtype, LLVMValueRef base, LLVMValueRef idx) {

@@ -354,6 +354,61 @@ static void test_binary_int(void **state) {
   }
 }
 
+/* Division by zero cannot be checked against the evaluator (it reports an
+ * error): compile and run directly; the kernels must not trap (x86 idiv
+ * faults on 0 and on INT_MIN / -1) and give 0 (INT_MIN / -1 wraps). */
+static void test_div_by_zero(void **state) {
+  (void)state;
+  static const int dts[] = {INGOT_DT_INT32, INGOT_DT_INT64, INGOT_DT_UINT32, INGOT_DT_INT8};
+  for (int d = 0; d < 4; d++) {
+    int dt = dts[d];
+    bool s = dt != INGOT_DT_UINT32;
+    int64_t imin = dt == INGOT_DT_INT64 ? INT64_MIN : dt == INGOT_DT_INT8 ? INT8_MIN : INT32_MIN;
+    int64_t av[6] = {7, -7, s ? imin : 9, 5, s ? imin : 3, 0}, bv[6] = {0, 0, s ? -1 : 0, 0, 0, 0};
+    ingot_tensor_t t[2] = {mk(dt, 1, D(6)), mk(dt, 1, D(6))};
+    size_t es = ingot_dtype_size(dt);
+    for (int i = 0; i < 6; i++) {
+      memcpy((char *)t[0].data + i * es, &av[i], es);
+      memcpy((char *)t[1].data + i * es, &bv[i], es);
+    }
+    int32_t in[2];
+    ingot_graph_t *g = inputs_graph(2, t, in);
+    add_op(g, INGOT_OP_DIV, 2, in);
+    cgt_attr_i(g, add_op(g, INGOT_OP_MOD, 2, in), "fmod", 0);
+    cgt_attr_i(g, add_op(g, INGOT_OP_MOD, 2, in), "fmod", 1);
+    cgt_ok(ingot_infer_shapes(g));
+    ingot_pass_ctx_t pc;
+    ingot_pass_ctx_init(&pc);
+    cgt_ok(ingot_run_pipeline(g, &pc));
+    ingot_cg_options_t co = {"t", "native", true, false, 2};
+    ingot_cg_t *cg;
+    cgt_ok(ingot_cg_create(&co, &cg));
+    cgt_ok(ingot_cg_add_bucket(cg, g, "default", NULL, NULL));
+    cgt_ok(ingot_cg_finish(cg));
+    const void *desc;
+    cgt_ok(ingot_cg_jit(cg, &desc));
+    ingot_rt_options_t ro;
+    ingot_rt_options_init(&ro);
+    ingot_rt_model_t *m;
+    assert_int_equal(ingot_rt_model_create((const ingot_rt_model_desc_t *)desc, NULL, &ro, &m), INGOT_RT_OK);
+    ingot_tensor_t y[3] = {mk(dt, 1, D(6)), mk(dt, 1, D(6)), mk(dt, 1, D(6))};
+    void *ins[2] = {t[0].data, t[1].data}, *outs[3] = {y[0].data, y[1].data, y[2].data};
+    assert_int_equal(ingot_rt_model_run(m, 0, ins, outs), INGOT_RT_OK);
+    for (int o = 0; o < 3; o++)
+      for (int i = 0; i < 6; i++) {
+        int64_t want = (o == 0 && i == 2 && s) ? imin : 0; /* -INT_MIN wraps to INT_MIN */
+        int64_t got = ingot_tensor_get_i64(&y[o], i);
+        if (dt == INGOT_DT_UINT32) got = (int64_t)(uint32_t)got;
+        assert_int_equal(got, want);
+      }
+    ingot_rt_model_destroy(m);
+    ingot_cg_destroy(cg);
+    ingot_graph_free(g);
+    release(y, 3);
+    release(t, 2);
+  }
+}
+
 static void test_compare(void **state) {
   (void)state;
   static const ingot_op_t ops[] = {INGOT_OP_EQUAL, INGOT_OP_LESS, INGOT_OP_LESS_OR_EQUAL, INGOT_OP_GREATER,
@@ -398,7 +453,8 @@ static void test_where(void **state) {
                             INGOT_DT_INT8, INGOT_DT_DOUBLE};
   for (int d = 0; d < 7; d++) {
     ingot_tensor_t t[3] = {mki(INGOT_DT_BOOL, 3, D(2, 1, 5), (uint32_t)d + 1, 0, 1, false),
-                           mkf(dts[d], 2, D(3, 5), (uint32_t)d + 2, 50, 0), mkf(dts[d], 1, D(1), (uint32_t)d + 3, 50, 0)};
+                           mkf(dts[d], 2, D(3, 5), (uint32_t)d + 2, 50, 0),
+                           mkf(dts[d], 1, D(1), (uint32_t)d + 3, 50, 0)};
     check_op(INGOT_OP_WHERE, 3, t, 0);
   }
   ingot_tensor_t t[3] = {mki(INGOT_DT_BOOL, 2, D(64, 80), 5, 0, 1, false), mkf(INGOT_DT_FLOAT, 2, D(64, 80), 6, 1, 0),
@@ -460,7 +516,8 @@ static void test_clip(void **state) {
                           mkv(INGOT_DT_FLOAT, 0, D(0), (double[]){0.2})};
   check_op(INGOT_OP_CLIP, 3, t2, 0);
   /* integers, double, float16 */
-  ingot_tensor_t i[3] = {mki(INGOT_DT_INT32, 2, D(5, 5), 5, -100, 100, false), mkv(INGOT_DT_INT32, 0, D(0), (double[]){-20}),
+  ingot_tensor_t i[3] = {mki(INGOT_DT_INT32, 2, D(5, 5), 5, -100, 100, false),
+                         mkv(INGOT_DT_INT32, 0, D(0), (double[]){-20}),
                          mkv(INGOT_DT_INT32, 0, D(0), (double[]){30})};
   check_op(INGOT_OP_CLIP, 3, i, 0);
   ingot_tensor_t u[3] = {mki(INGOT_DT_UINT8, 1, D(40), 6, 0, 255, false), mkv(INGOT_DT_UINT8, 0, D(0), (double[]){20}),
@@ -495,7 +552,8 @@ static void cast_all(ingot_tensor_t *x, bool to_f16) {
 static void test_cast(void **state) {
   (void)state;
   /* truncation, wrap-around, negative -> unsigned, from and to every dtype */
-  static const double v[] = {0, 1, -1, 2.75, -2.75, 100.5, -100.5, 300, -300, 60000, -60000, 0.25, 127.9, -128.9, 255.5, 7};
+  static const double v[] = {0,    1,   -1,     2.75, -2.75, 100.5, -100.5, 300,
+                             -300, 6e4, -6e4, 0.25, 127.9, -128.9, 255.5, 7};
   for (size_t f = 0; f < NDTS; f++) {
     int dt = all_dts[f]; /* negative values wrap past float16's range in the wide unsigned types */
     ingot_tensor_t x = mkv(dt, 2, D(2, 8), v);
@@ -592,7 +650,7 @@ int main(void) {
       cmocka_unit_test(test_unary_int),        cmocka_unit_test(test_isnan_not),
       cmocka_unit_test(test_binary_float),     cmocka_unit_test(test_mod_float),
       cmocka_unit_test(test_pow_mixed),        cmocka_unit_test(test_binary_int),
-      cmocka_unit_test(test_compare),
+      cmocka_unit_test(test_div_by_zero),      cmocka_unit_test(test_compare),
       cmocka_unit_test(test_logic),            cmocka_unit_test(test_where),
       cmocka_unit_test(test_variadic),         cmocka_unit_test(test_clip),
       cmocka_unit_test(test_cast),             cmocka_unit_test(test_cast_like),
