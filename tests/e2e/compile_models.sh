@@ -82,6 +82,38 @@ same=1
 for f in dit.h dit.o libdit.a dit.weights; do cmp -s "$tmp/det1/$f" "$tmp/det2/$f" || same=0; done
 [ $same = 1 ] && ok "identical flags give byte-identical artifacts" || bad "artifacts differ between two compiles"
 
+# targets: AVX2 code runs here too; AVX-512 code is checked in its assembly (it may not run on CI)
+d="$ROOT/models/dit"
+mkdir -p "$tmp/avx2" "$tmp/avx2/o" "$tmp/avx512"
+# shellcheck disable=SC2046
+if "$INGOT" compile "$d/model.onnx" -o "$tmp/avx2/dit" --target x86-64-avx2 --shared --emit=asm >/dev/null &&
+  ! grep -q "zmm" "$tmp/avx2/dit.s" && grep -q "ymm" "$tmp/avx2/dit.s" &&
+  "$INGOT" exec "$tmp/avx2/libdit.so" $(model_inputs "$d") --output-dir "$tmp/avx2/o" >/dev/null &&
+  "$INGOT" compare "$tmp/avx2/o/out.npy" "$d/outputs/out.npy" --tol $TORCH_TOL >/dev/null; then
+  ok "--target x86-64-avx2: ymm code, no zmm, matches torch"
+else
+  bad "--target x86-64-avx2"
+fi
+if "$INGOT" compile "$d/model.onnx" -o "$tmp/avx512/dit" --target x86-64-avx512 --emit=asm,llvm-ir >/dev/null &&
+  grep -q "zmm" "$tmp/avx512/dit.s" && grep -q "define" "$tmp/avx512/dit.ll"; then
+  ok "--target x86-64-avx512: zmm code in dit.s, LLVM IR in dit.ll"
+else
+  bad "--target x86-64-avx512 --emit=asm,llvm-ir"
+fi
+expect_fail 1 "unknown target" -- "$INGOT" compile "$d/model.onnx" -o "$tmp/x" --target riscv
+
+# embedded weights: no weights file needed
+mkdir -p "$tmp/emb" "$tmp/emb/o"
+if "$INGOT" compile "$d/model.onnx" -o "$tmp/emb/dit" --embed-weights >/dev/null && [ ! -e "$tmp/emb/dit.weights" ] &&
+  $CC -O1 -I"$tmp/emb" -DDESC=dit__descriptor "$ROOT/tests/e2e/linked_main.c" "$tmp/emb/libdit.a" \
+    "$tmp/emb/libingot_rt.a" -lm -lpthread -o "$tmp/emb/linked" &&
+  "$tmp/emb/linked" - 2 "$d/inputs" "$tmp/emb/o" &&
+  "$INGOT" compare "$tmp/emb/o/out.npy" "$d/outputs/out.npy" --tol $TORCH_TOL >/dev/null; then
+  ok "--embed-weights: runs without a weights file"
+else
+  bad "--embed-weights"
+fi
+
 # corrupted and truncated weights are refused
 w="$tmp/dit/dit.weights"
 cp "$w" "$tmp/corrupt.weights"
