@@ -137,6 +137,46 @@ static void param_names(const ingot_graph_t *g, char (*names)[64]) {
   }
 }
 
+/* The whole-sampler entry (codegen/sampler.h), when compiled with --sampler. */
+static void write_sampler_decl(FILE *f, const ingot_sampler_plan_t *p, const ingot_graph_t *g, const char *name,
+                               const char *up) {
+  const char *kind = ingot_sampler_kind_name(p->o.kind);
+  char tb[256];
+  const ingot_value_t *x = &g->values[g->inputs[p->x_input]];
+  fprintf(f, "/* Whole sampler (ingot compile --sampler %s --steps %d --guidance %g): runs the\n", kind, p->o.steps,
+          p->o.guidance);
+  fprintf(f, " * full loop in generated code for %lld sample(s): %d %s steps over the linear\n", (long long)p->batch,
+          p->o.steps, kind);
+  fprintf(f, " * beta schedule (1e-4..0.02, 1000 training steps), classifier-free guidance\n");
+  fprintf(f, " * eps = eps_u + %g * (eps_c - eps_u), each step one model run on the doubled\n", p->o.guidance);
+  fprintf(f, " * batch (conditional rows, then unconditional ones).\n");
+  fprintf(f, " *   noise       float[%lld]: x_T for each sample, shaped like %s %s with batch %lld\n",
+          (long long)(p->batch * p->latent_numel), x->name, ingot_type_str(g, &x->type, tb, sizeof tb),
+          (long long)p->batch);
+  for (int k = 0; k < p->ncond; k++) {
+    const ingot_value_t *v = &g->values[g->inputs[p->cond_input[k]]];
+    if (p->cond_dtype[k] == INGOT_DT_INT64)
+      fprintf(f, " *   %-11s int64_t[%lld]: %s per sample (class %lld is unconditional)\n", p->cond_name[k],
+              (long long)(p->batch * p->cond_row_numel[k]), v->name, (long long)p->o.null_class);
+    else
+      fprintf(f, " *   %-11s float[%lld]: %s per sample (zeros are unconditional)\n", p->cond_name[k],
+              (long long)(p->batch * p->cond_row_numel[k]), v->name);
+  }
+  fprintf(f, " *   out_latent  float[%lld]: the sampled latents x_0\n", (long long)(p->batch * p->latent_numel));
+  fprintf(f, " * Returns 0 or an ingot_rt_status_t (%s_error says why).  Scratch memory is\n", name);
+  fprintf(f, " * allocated and freed per call. */\n");
+  fprintf(f, "#define %s_SAMPLER \"%s\"\n", up, kind);
+  fprintf(f, "#define %s_SAMPLER_STEPS %d\n", up, p->o.steps);
+  fprintf(f, "#define %s_SAMPLER_GUIDANCE %.17g\n", up, p->o.guidance);
+  fprintf(f, "#define %s_SAMPLER_NULL_CLASS %lld\n", up, (long long)p->o.null_class);
+  fprintf(f, "#define %s_SAMPLE_BATCH %lld\n", up, (long long)p->batch);
+  fprintf(f, "#define %s_SAMPLE_LATENT_NUMEL %lld\n", up, (long long)(p->batch * p->latent_numel));
+  fprintf(f, "int32_t %s_sample(%s_model *m, const float *noise", name, name);
+  for (int k = 0; k < p->ncond; k++)
+    fprintf(f, ", const %s *%s", p->cond_dtype[k] == INGOT_DT_INT64 ? "int64_t" : "float", p->cond_name[k]);
+  fprintf(f, ", float *out_latent);\n\n");
+}
+
 static ingot_status_t write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *o, const char *dir, const char *name) {
   char *buf = NULL;
   size_t len = 0;
@@ -226,6 +266,7 @@ static ingot_status_t write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *
   fprintf(f, ") {\n  return %s_run_bucket(m, 0", name);
   for (uint32_t k = 0; k < g0->ninputs + g0->noutputs; k++) fprintf(f, ", %s", pn[k]);
   fprintf(f, ");\n}\n\n");
+  if (o->sampler) write_sampler_decl(f, o->sampler, g0, name, up);
   fprintf(f, "static inline const char *%s_error(const %s_model *m) { return ingot_rt_last_error(m); }\n", name, name);
   fprintf(f, "static inline void %s_destroy(%s_model *m) { ingot_rt_model_destroy(m); }\n\n", name, name);
   fprintf(f, "#ifdef __cplusplus\n}\n#endif\n#endif\n");
@@ -307,11 +348,13 @@ ingot_status_t ingot_write_artifacts(ingot_cg_t *cg, const ingot_artifact_opts_t
   if (!st) {
     char sym1[300];
     snprintf(sym1, sizeof sym1, "%s__descriptor", name);
-    const char *syms[2] = {sym1, INGOT_RT_DESCRIPTOR_SYMBOL};
+    char sym2[300];
+    snprintf(sym2, sizeof sym2, "%s_sample", name);
+    const char *syms[2] = {sym1, sym2};
     char member[16];
     snprintf(member, sizeof member, "%.13s.o", name);
     snprintf(path, plen, "%s/lib%s.a", dir, name);
-    st = ingot_write_ar(path, member, obj, objlen, syms, 1);
+    st = ingot_write_ar(path, member, obj, objlen, syms, o->sampler ? 2 : 1);
   }
   if (!st && !o->embed_weights) {
     size_t wlen;
@@ -365,6 +408,15 @@ ingot_status_t ingot_write_artifacts(ingot_cg_t *cg, const ingot_artifact_opts_t
   }
   free(obj);
   free(path);
+  free(dir);
+  return st;
+}
+
+ingot_status_t ingot_write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *o) {
+  const char *slash = strrchr(o->out_prefix, '/');
+  char *dir = slash ? strndup(o->out_prefix, (size_t)(slash - o->out_prefix)) : strdup(".");
+  if (!dir) return ingot_error(INGOT_CODE_NOMEM, "out of memory");
+  ingot_status_t st = write_header(cg, o, *dir || !slash ? dir : "/", slash ? slash + 1 : o->out_prefix);
   free(dir);
   return st;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "codegen/codegen.h"
+#include "codegen/sampler.h"
 
 typedef struct {
   const char *out_prefix; /* "out/NAME": folder and model name */
@@ -20,9 +21,12 @@ typedef struct {
   const ingot_graph_t *const *graphs;
   const char *const *bucket_names;
   const uint64_t *arena_bytes;
+  const ingot_sampler_plan_t *sampler; /* NULL, or NAME_sample was emitted (--sampler): declared in NAME.h */
 } ingot_artifact_opts_t;
 
 ingot_status_t ingot_write_artifacts(ingot_cg_t *cg, const ingot_artifact_opts_t *o) INGOT_MUST_USE;
+/* Just NAME.h (the GPU backend writes the rest itself; cg holds its weights). */
+ingot_status_t ingot_write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *o) INGOT_MUST_USE;
 
 /* A Unix ar archive (GNU format with a symbol index) holding one object. */
 ingot_status_t ingot_write_ar(const char *path, const char *member_name, const uint8_t *obj, size_t len,

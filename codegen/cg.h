@@ -186,5 +186,9 @@ ingot_status_t cg_emit_resize(cg_t *cg, cg_kernel_t *k);
 ingot_status_t cg_emit_trilu(cg_t *cg, cg_kernel_t *k);
 /* fused nodes (codegen/cg_fused.c): dispatches the anchor's emitter with the epilogue */
 ingot_status_t cg_emit_fused(cg_t *cg, cg_kernel_t *k);
+/* quantized ops made by passes/quantize.c (codegen/cg_qgemm.c) */
+ingot_status_t cg_emit_quant_act(cg_t *cg, cg_kernel_t *k); /* IngotQuantAct */
+ingot_status_t cg_emit_qlinear(cg_t *cg, cg_kernel_t *k);   /* IngotQLinear */
+ingot_status_t cg_emit_qconv(cg_t *cg, cg_kernel_t *k);     /* IngotQConv */
 
 #endif

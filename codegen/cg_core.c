@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "codegen/cg.h"
+#include "codegen/cg_gemm.h"
 #include "codegen/codegen.h"
 #include "runtime/ingot_rt.h"
 
@@ -27,6 +28,8 @@ typedef struct {
   char *node;
   const char *op;
   double flops, bytes;
+  char tiles[128];    /* the emitter's tiling, "" when it has none (for --report) */
+  double predicted_s; /* the emitter's cost model, 0 when it has none */
 } kinfo_t;
 
 typedef struct {
@@ -62,33 +65,16 @@ struct ingot_cg {
   LLVMExecutionEngineRef jit;
   int total_kernels;
   char *cpu, *features; /* stamped on every function: the JIT honours them too */
+  ingot_target_desc_t target; /* what cost models plan for (codegen/target.h); c.target points here */
 };
 
-/* ---- targets --------------------------------------------------------------- */
-
-typedef struct {
-  const char *name, *cpu, *features;
-  int vector_bits;
-} target_desc_t;
-
-static const target_desc_t targets[] = {
-    {"x86-64-avx512", "skylake-avx512", "+avx512f,+avx512vl,+avx512bw,+avx512dq,+avx2,+fma,+f16c", 512},
-    {"x86-64-avx2", "haswell", "+avx2,+fma,+f16c", 256},
-};
+/* ---- targets (the descriptions live in codegen/target.c) ------------------------------ */
 
 ingot_status_t ingot_cg_check_target(const char *target, int *vector_bits) {
-  if (!target || !strcmp(target, "native")) {
-    char *f = LLVMGetHostCPUFeatures();
-    *vector_bits = f && strstr(f, "+avx512f") ? 512 : 256;
-    LLVMDisposeMessage(f);
-    return INGOT_OK;
-  }
-  for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
-    if (!strcmp(target, targets[i].name)) {
-      *vector_bits = targets[i].vector_bits;
-      return INGOT_OK;
-    }
-  return ingot_error(INGOT_CODE_INPUT, "unknown target '%s' (valid: native, x86-64-avx512, x86-64-avx2)", target);
+  ingot_target_desc_t t;
+  INGOT_RETURN_IF_ERROR(ingot_target_describe(target, false, &t));
+  *vector_bits = t.vector_bits;
+  return INGOT_OK;
 }
 
 static ingot_status_t make_target_machine(ingot_cg_t *m) {
@@ -112,11 +98,8 @@ static ingot_status_t make_target_machine(ingot_cg_t *m) {
     cpu = LLVMGetHostCPUName();
     feat = LLVMGetHostCPUFeatures();
   } else {
-    for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
-      if (!strcmp(tname, targets[i].name)) {
-        cpu = strdup(targets[i].cpu);
-        feat = strdup(targets[i].features);
-      }
+    cpu = strdup(m->target.cpu ? m->target.cpu : "");
+    feat = strdup(m->target.features ? m->target.features : "");
   }
   LLVMCodeGenOptLevel lvl = m->o.opt_level <= 0 ? LLVMCodeGenLevelNone
                             : m->o.opt_level == 1 ? LLVMCodeGenLevelLess
@@ -151,6 +134,11 @@ ingot_status_t ingot_cg_create(const ingot_cg_options_t *o, ingot_cg_t **out) {
   ingot_cg_t *m = calloc(1, sizeof *m);
   if (!m) return ingot_error(INGOT_CODE_NOMEM, "out of memory");
   m->o = *o;
+  ingot_status_t tst = ingot_target_describe(o->target, true, &m->target);
+  if (tst) {
+    free(m);
+    return tst;
+  }
   m->name = strdup(o->name ? o->name : "model");
   cg_t *c = &m->c;
   c->ctx = LLVMContextCreate();
@@ -169,6 +157,7 @@ ingot_status_t ingot_cg_create(const ingot_cg_options_t *o, ingot_cg_t **out) {
   c->t_ptr = LLVMPointerType(c->t_i8, 0);
   c->prefix = m->name;
   c->vector_bits = vbits;
+  c->target = &m->target;
   c->owner = m;
   ingot_status_t st = make_target_machine(m);
   if (st) {
@@ -230,6 +219,7 @@ static uint64_t blob_add(ingot_cg_t *m, woff_ctx_t *w, const void *data, size_t 
 
 static uint64_t weight_offset(void *user, const ingot_graph_t *g, int32_t v) {
   woff_ctx_t *w = user;
+  if (cg_gemm_packs_only(g, v)) return 0; /* read only through the GEMM's packed copy (codegen/cg_gemm.h) */
   return blob_add(w->m, w, g->values[v].data, g->values[v].nbytes);
 }
 
@@ -242,6 +232,12 @@ LLVMValueRef cg_weight_ptr(cg_t *c, cg_kernel_t *k, const void *data, size_t byt
   }
   LLVMValueRef idx = LLVMConstInt(c->t_i64, off, 0);
   return LLVMBuildInBoundsGEP2(c->b, c->t_i8, k->weights, &idx, 1, "");
+}
+
+ingot_status_t ingot_cg_add_weight(ingot_cg_t *m, const void *data, size_t bytes, uint64_t *offset) {
+  woff_ctx_t w = {m, INGOT_OK};
+  *offset = blob_add(m, &w, data, bytes);
+  return w.st;
 }
 
 static uint64_t blob_add(ingot_cg_t *m, woff_ctx_t *w, const void *data, size_t nbytes) {
@@ -444,6 +440,9 @@ ingot_status_t ingot_cg_add_bucket(ingot_cg_t *m, const ingot_graph_t *g, const 
     ki->op = ingot_op_name((ingot_op_t)n->op);
     ki->flops = k.flops;
     ki->bytes = k.bytes;
+    memcpy(ki->tiles, k.tiles, sizeof ki->tiles);
+    ki->tiles[sizeof ki->tiles - 1] = 0;
+    ki->predicted_s = k.predicted_s;
     kid[i] = b->nkernels++;
     work[i] = k.work;
     kfn[i] = c->fn;
@@ -719,6 +718,21 @@ const uint8_t *ingot_cg_weights(const ingot_cg_t *m, size_t *len) {
 uint64_t ingot_cg_weights_checksum(const ingot_cg_t *m) { return m->checksum; }
 uint64_t ingot_cg_model_id(const ingot_cg_t *m) { return m->model_id; }
 int ingot_cg_kernel_count(const ingot_cg_t *m) { return m->total_kernels; }
+cg_t *cg_of(ingot_cg_t *m) { return &m->c; }
+
+void ingot_cg_report_tiles(const ingot_cg_t *m, FILE *f) {
+  char line[512];
+  ingot_target_format(&m->target, line, sizeof line);
+  fprintf(f, "  target %s\n", line);
+  for (int bi = 0; bi < m->nbuckets; bi++)
+    for (int k = 0; k < m->buckets[bi].nkernels; k++) {
+      const kinfo_t *ki = &m->buckets[bi].kernels[k];
+      if (!ki->tiles[0]) continue;
+      double pred = ki->predicted_s;
+      fprintf(f, "  kernel %s (node '%s'): %.1f MFLOP, tiles %s, predicted %.3f ms = %.1f GFLOP/s (1 thread)\n",
+              ki->name, ki->node, ki->flops / 1e6, ki->tiles, pred * 1e3, pred > 0 ? ki->flops / pred / 1e9 : 0.0);
+    }
+}
 
 ingot_status_t ingot_cg_jit(ingot_cg_t *m, const void **descriptor) {
   *descriptor = NULL;

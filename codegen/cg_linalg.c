@@ -1,9 +1,12 @@
 /* Linear algebra emitters: MatMul, Gemm, Einsum (Conv and ConvTranspose live
  * in cg_linalg_conv.c).
  *
- * These are the hot kernels of DiT / MMDiT / UNet models.  This first
- * version is plain loops, arranged so that LLVM's loop vectoriser can do the
- * heavy lifting:
+ * These are the hot kernels of DiT / MMDiT / UNet models.  float32 MatMul
+ * and Gemm go to the tiled GEMM kernel (codegen/cg_gemm.c) whenever it
+ * applies: float32 output, K >= 1, and B either a constant (packed at compile
+ * time) or read with contiguous rows.  The rest (other dtypes, Gemm with a
+ * transposed activation B, empty K) uses plain loops, arranged so that
+ * LLVM's loop vectoriser can do the heavy lifting:
  *
  *   - MatMul and Gemm (non-transposed B) use the i-k-j order: the parallel
  *     items are output rows (batch * M); for each row the accumulator row is
@@ -34,6 +37,7 @@
 #include <string.h>
 
 #include "codegen/cg.h"
+#include "codegen/cg_gemm.h"
 
 /* Largest row accumulator put on a worker's stack (bytes). */
 #define ROWBUF_BYTES 65536
@@ -130,6 +134,27 @@ static void flush_row(cg_t *cg, int dt, int acc, LLVMValueRef y, LLVMValueRef yo
   cg_loop_end(cg, &L);
 }
 
+/* Stores an accumulated MatMul/Gemm value at flat index idx: through the
+ * fused epilogue (cg_store_out, float outputs) when there is one. */
+static void store_acc(cg_t *cg, cg_kernel_t *k, int dt, int acc, LLVMValueRef y, LLVMValueRef idx, LLVMValueRef v) {
+  if (k->fusion)
+    cg_store_out(cg, k, idx, cg_convert(cg, v, acc, INGOT_DT_FLOAT));
+  else
+    st(cg, dt, acc, y, idx, v);
+}
+
+/* flush_row for an op that may carry an epilogue; row NULL: the sums are
+ * already in y (in the accumulation type), and only the epilogue remains. */
+static void flush_row_out(cg_t *cg, cg_kernel_t *k, int dt, int acc, LLVMValueRef y, LLVMValueRef yoff,
+                          LLVMValueRef row, int64_t n) {
+  if (!row && !k->fusion) return;
+  cg_loop_t L;
+  LLVMValueRef j = cg_loop_begin(cg, &L, cg_i64(cg, 0), cg_i64(cg, n), "f");
+  LLVMValueRef yi = add_i64(cg, yoff, j);
+  store_acc(cg, k, dt, acc, y, yi, row ? cg_load(cg, acc, row, j) : cg_load(cg, acc, y, yi));
+  cg_loop_end(cg, &L);
+}
+
 static int64_t numel(const int64_t *dims, int rank) {
   int64_t n = 1;
   for (int d = 0; d < rank; d++) n *= dims[d];
@@ -141,6 +166,12 @@ static ingot_status_t check_out(cg_t *cg, cg_kernel_t *k, int dt, int rank, cons
   if (!vy) return cg_error(cg, k, INGOT_CODE_INPUT, "the output is omitted");
   int64_t yd[INGOT_MAX_RANK];
   int ry = cg_dims(vy, yd);
+  if (k->fusion) { /* a fused node's output is the epilogue's: any view of the anchor's, any float type */
+    if (numel(yd, ry) != numel(dims, rank) || !ingot_dtype_is_float(vy->type.dtype))
+      return cg_error(cg, k, INGOT_CODE_INTERNAL, "the fused output (%s, %lld elements) does not match the product",
+                      ingot_dtype_name(vy->type.dtype), (long long)numel(yd, ry));
+    return INGOT_OK;
+  }
   bool same = ry == rank && vy->type.dtype == dt;
   for (int d = 0; same && d < rank; d++) same = yd[d] == dims[d];
   if (!same)
@@ -197,6 +228,31 @@ ingot_status_t cg_emit_matmul(cg_t *cg, cg_kernel_t *k) {
   k->flops = 2.0 * (double)nb * (double)M * (double)N * (double)K;
   k->bytes = (double)(numel(ad, ra) + numel(bdm, rb) + nb * M * N) * (double)es;
   if (nb * M * N == 0) return INGOT_OK; /* empty result: nothing to write */
+  if (dt == INGOT_DT_FLOAT) {
+    cg_gemm_t gm;
+    memset(&gm, 0, sizeof gm);
+    gm.M = M, gm.N = N, gm.K = K;
+    gm.a_rs = K, gm.a_cs = 1, gm.b_rs = N, gm.b_cs = 1;
+    gm.alpha = gm.beta = 1.0f;
+    gm.A = k->in[0], gm.B = k->in[1];
+    if (vb->data) {
+      gm.b_const = vb->data;
+      gm.b_mats = numel(bdm, rb) / (K * N);
+    }
+    if (sa == nb && sb == 1) {
+      gm.M = nb * M; /* one B for every batch, A's rows consecutive: a single [nb*M, K] x [K, N] product */
+    } else {
+      gm.nbatch = br;
+      for (int d = 0; d < br; d++) {
+        gm.bdims[d] = bd[d];
+        gm.a_bst[d] = ast[d] * M * K;
+        gm.b_bst[d] = bst[d] * K * N;
+      }
+    }
+    if (cg_gemm_supported(cg, k, &gm)) return cg_gemm_emit(cg, k, &gm);
+  }
+  if (vb->data && cg_gemm_packs_only(cg->g, k->n->inputs[1]))
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "B was left out of the weights for a packed copy that was not made");
   k->work = nb * M;
 
   int acc = acc_dtype(dt);
@@ -235,7 +291,7 @@ ingot_status_t cg_emit_matmul(cg_t *cg, cg_kernel_t *k) {
   cg_store(cg, acc, row, ri, madd(cg, acc, av, bv, cg_load(cg, acc, row, ri)));
   cg_loop_end(cg, &Lj);
   cg_loop_end(cg, &Lk);
-  if (buf) flush_row(cg, dt, acc, Y, yoff, buf, N);
+  flush_row_out(cg, k, dt, acc, Y, yoff, buf, N);
   cg_loop_end(cg, &Lr);
   return INGOT_OK;
 }
@@ -283,6 +339,27 @@ ingot_status_t cg_emit_gemm(cg_t *cg, cg_kernel_t *k) {
   k->flops = 2.0 * (double)M * (double)N * (double)K;
   k->bytes = (double)(M * K + K * N + M * N + (vc ? numel(cd, vc->type.rank) : 0)) * (double)es;
   if (M * N == 0) return INGOT_OK;
+  if (dt == INGOT_DT_FLOAT) {
+    cg_gemm_t gm;
+    memset(&gm, 0, sizeof gm);
+    gm.M = M, gm.N = N, gm.K = K;
+    gm.a_rs = ta ? 1 : K, gm.a_cs = ta ? M : 1;
+    gm.b_rs = tb ? 1 : N, gm.b_cs = tb ? K : 1;
+    gm.alpha = alpha, gm.beta = beta;
+    gm.A = k->in[0], gm.B = k->in[1];
+    if (vb->data) {
+      gm.b_const = vb->data;
+      gm.b_mats = 1;
+    }
+    if (vc) {
+      gm.has_c = true;
+      gm.c_rs = cst[0], gm.c_cs = cst[1];
+      gm.C = k->in[2];
+    }
+    if (cg_gemm_supported(cg, k, &gm)) return cg_gemm_emit(cg, k, &gm);
+  }
+  if (vb->data && cg_gemm_packs_only(cg->g, k->n->inputs[1]))
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "B was left out of the weights for a packed copy that was not made");
   k->work = M;
 
   int acc = is_int_dtype(dt) ? INGOT_DT_DOUBLE : acc_dtype(dt);
@@ -338,10 +415,9 @@ ingot_status_t cg_emit_gemm(cg_t *cg, cg_kernel_t *k) {
     v = add(cg, acc, v, beta == 1.0f ? cv : mul(cg, acc, beta_v, cv));
   }
   if (is_int_dtype(dt))
-    v = cg_convert(cg, cg_convert(cg, v, acc, INGOT_DT_INT64), INGOT_DT_INT64, dt);
+    cg_store(cg, dt, Y, add_i64(cg, yoff, j), cg_convert(cg, cg_convert(cg, v, acc, INGOT_DT_INT64), INGOT_DT_INT64, dt));
   else
-    v = cg_convert(cg, v, acc, dt);
-  cg_store(cg, dt, Y, add_i64(cg, yoff, j), v);
+    store_acc(cg, k, dt, acc, Y, add_i64(cg, yoff, j), v);
   cg_loop_end(cg, &Lj);
   cg_loop_end(cg, &Lr);
   return INGOT_OK;

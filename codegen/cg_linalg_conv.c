@@ -25,10 +25,13 @@
  *
  * Accumulation is f32 (f64 for double) in a row buffer on the stack,
  * stored (converted) once per row; rows too long for the stack accumulate
- * in the output itself (float32 / double only). */
+ * in the output itself (float32 / double only).  In a fused node the row
+ * is stored through the epilogue (cg_store_out_run: per-row offsets of the
+ * extra inputs, so a per-channel add or a residual costs a load and an op
+ * per element). */
 #include <string.h>
 
-#include "codegen/cg.h"
+#include "codegen/cg_fused_impl.h"
 
 #define ROWBUF_BYTES 65536 /* largest row accumulator put on a worker's stack */
 #define KW_UNROLL 8        /* last-dim kernel widths up to this are unrolled at compile time */
@@ -328,6 +331,12 @@ static ingot_status_t emit_conv_rows(cg_t *cg, cg_kernel_t *k, const geo_t *g, b
   int ry = cg_dims(vy, yd);
   bool same = ry == g->nsp + 2 && yd[0] == g->N && yd[1] == g->M && vy->type.dtype == dt;
   for (int d = 0; same && d < g->nsp; d++) same = yd[2 + d] == g->out[d];
+  if (k->fusion) { /* a fused node's output may be a view of the conv's: same elements */
+    int64_t want = g->N * g->M, have = 1;
+    for (int d = 0; d < g->nsp; d++) want *= g->out[d];
+    for (int d = 0; d < ry; d++) have *= yd[d];
+    same = have == want && vy->type.dtype == dt;
+  }
   if (!same) return cg_error(cg, k, INGOT_CODE_INTERNAL, "the output's static shape disagrees with the geometry");
 
   int L = g->nsp - 1;
@@ -404,7 +413,10 @@ static ingot_status_t emit_conv_rows(cg_t *cg, cg_kernel_t *k, const geo_t *g, b
   emit_taps(cg, &e, 0, xc, wb);
   cg_loop_end(cg, &Lc);
 
-  if (buf) {
+  if (k->fusion) {
+    /* the row through the fused epilogue (bias, activation, residual...) */
+    cg_store_out_run(cg, k, yoff, OW, buf ? buf : Y, e.acc, buf ? i64c(cg, 0) : yoff);
+  } else if (buf) {
     j = cg_loop_begin(cg, &Li, i64c(cg, 0), i64c(cg, OW), "flush");
     cg_store(cg, dt, Y, iadd(cg, yoff, j), cg_convert(cg, cg_load(cg, e.acc, buf, j), e.acc, dt));
     cg_loop_end(cg, &Li);

@@ -45,6 +45,9 @@ cg_emit_fn cg_emitter_for(ingot_op_t op) {
     case INGOT_OP_RESIZE: return cg_emit_resize;
     case INGOT_OP_TRILU: return cg_emit_trilu;
     case INGOT_OP_FUSED: return cg_emit_fused;
+    case INGOT_OP_QUANT_ACT: return cg_emit_quant_act;
+    case INGOT_OP_QLINEAR: return cg_emit_qlinear;
+    case INGOT_OP_QCONV: return cg_emit_qconv;
     default: return NULL;
   }
 }

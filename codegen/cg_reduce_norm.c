@@ -12,12 +12,17 @@
  * LayerNorm -- rows before axis; Group/InstanceNorm -- (instance, group)
  * blocks, each one contiguous; BatchNorm -- (instance, channel) planes.
  *
+ * In a fused node (Softmax, LayerNorm, Group/InstanceNorm as anchors) each
+ * finished row or block is passed through the epilogue in place while it
+ * is still in cache (cg_store_out_run).
+ *
  * Softmax's exponential is computed inline (Cephes expf: Cody-Waite range
  * reduction and a degree-6 polynomial, ~1 ulp) rather than through libm, so
  * the row loop vectorises; its argument x - max is never positive. */
 #include <math.h>
 #include <string.h>
 
+#include "codegen/cg_fused_impl.h"
 #include "codegen/cg_reduce_impl.h"
 
 static ingot_status_t need_float(cg_t *cg, const cg_kernel_t *k, uint32_t i, const char *what) {
@@ -119,8 +124,11 @@ ingot_status_t cg_emit_softmax(cg_t *cg, cg_kernel_t *k) {
   LLVMValueRef p = cgr_add(cg, base, cgr_mul(cg, j, inner)), y;
   if (log_) y = LLVMBuildFSub(cg->b, LLVMBuildFSub(cg->b, cg_load_f32(cg, dt, k->in[0], p), mx, ""), f, "");
   else y = LLVMBuildFMul(cg->b, cg_load_f32(cg, dt, k->out[0], p), f, "");
-  cg_store_f32(cg, dt, k->out[0], p, y);
+  if (k->fusion && inner > 1) cg_store_out(cg, k, p, y);
+  else cg_store_f32(cg, dt, k->out[0], p, y);
   cg_loop_end(cg, &L);
+  /* a fused epilogue over the finished row */
+  if (k->fusion && inner == 1) cg_store_out_run(cg, k, base, len, k->out[0], dt, base);
   cg_loop_end(cg, &W);
   return INGOT_OK;
 }
@@ -252,6 +260,7 @@ ingot_status_t cg_emit_layernorm(cg_t *cg, cg_kernel_t *k) {
   if (has_b) v = LLVMBuildFAdd(cg->b, v, cg_load_f32(cg, k->vin[2]->type.dtype, k->in[2], cg_dot(cg, m, c, st[2])), "");
   cg_store_f32(cg, dt, k->out[0], p, v);
   cgr_nest_end(cg, &N);
+  if (k->fusion) cg_store_out_run(cg, k, base, inner, k->out[0], dt, base); /* the fused epilogue, in place */
   cg_loop_end(cg, &W);
   return INGOT_OK;
 }
@@ -315,6 +324,7 @@ ingot_status_t cg_emit_groupnorm(cg_t *cg, cg_kernel_t *k) {
   cg_store_f32(cg, dt, k->out[0], p, LLVMBuildFAdd(cg->b, LLVMBuildFMul(cg->b, v, a, ""), bb, ""));
   cg_loop_end(cg, &Ls);
   cg_loop_end(cg, &Lc);
+  if (k->fusion) cg_store_out_run(cg, k, base, len, k->out[0], dt, base); /* the fused epilogue, in place */
   cg_loop_end(cg, &W);
   return INGOT_OK;
 }

@@ -43,6 +43,13 @@ const uint8_t *ingot_cg_weights(const ingot_cg_t *cg, size_t *len);
 uint64_t ingot_cg_weights_checksum(const ingot_cg_t *cg);
 uint64_t ingot_cg_model_id(const ingot_cg_t *cg);
 int ingot_cg_kernel_count(const ingot_cg_t *cg);
+/* The target description, then one line per kernel that an emitter tiled
+ * with a cost model (tiles and predicted time), for `ingot compile --report`. */
+void ingot_cg_report_tiles(const ingot_cg_t *cg, FILE *f);
+/* Adds a tensor to the weights blob (deduplicated, 64-byte aligned) and
+ * gives its offset: how the GPU backend (codegen/gpu.h), which keeps its
+ * weights in an ingot_cg_t, lays out its tensors. */
+ingot_status_t ingot_cg_add_weight(ingot_cg_t *cg, const void *data, size_t bytes, uint64_t *offset) INGOT_MUST_USE;
 
 /* JIT the module in-process (tests): returns the descriptor's address.  The
  * JIT lives until ingot_cg_destroy. */

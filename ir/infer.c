@@ -877,6 +877,7 @@ static ingot_status_t dispatch(ix_t *c) {
     case INGOT_OP_CONSTANT_OF_SHAPE: return ix_constant_of_shape(c);
     case INGOT_OP_RESIZE: return ix_resize(c);
     case INGOT_OP_TRILU: return ix_trilu(c);
+    case INGOT_OP_QUANT_ACT: case INGOT_OP_QLINEAR: case INGOT_OP_QCONV: return ix_quant(c);
     case INGOT_OP_IF: case INGOT_OP_LOOP: case INGOT_OP_SCAN: return ix_control_flow(c);
     default: break;
   }

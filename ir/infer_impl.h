@@ -146,5 +146,6 @@ ingot_status_t ix_constant(ix_t *c) INGOT_MUST_USE;
 ingot_status_t ix_constant_of_shape(ix_t *c) INGOT_MUST_USE;
 ingot_status_t ix_resize(ix_t *c) INGOT_MUST_USE;
 ingot_status_t ix_trilu(ix_t *c) INGOT_MUST_USE;
+ingot_status_t ix_quant(ix_t *c) INGOT_MUST_USE; /* IngotQuantAct, IngotQLinear, IngotQConv (infer_quant.c) */
 
 #endif

@@ -28,9 +28,12 @@ typedef struct {
   const char *dump_after; /* pass name or "all": print IR after it to dump */
   FILE *dump;
   size_t fold_limit_bytes; /* largest tensor constant folding may create */
+  bool no_fuse;            /* skip operator fusion (ingot compile --no-fuse) */
   /* statistics, filled by passes, for --report */
   int folded, dce_removed, cse_merged;
+  int fused, fused_absorbed; /* fused nodes made, original nodes they replace */
   bool verify_each; /* run the verifier after every pass (debug builds, tests) */
+  struct ingot_quant_s *quant; /* quantization options and results (passes/quantize.h); NULL: none */
 } ingot_pass_ctx_t;
 
 void ingot_pass_ctx_init(ingot_pass_ctx_t *ctx);
@@ -39,6 +42,9 @@ ingot_status_t ingot_pass_specialize(ingot_graph_t *g, ingot_pass_ctx_t *ctx) IN
 ingot_status_t ingot_pass_fold_constants(ingot_graph_t *g, ingot_pass_ctx_t *ctx) INGOT_MUST_USE;
 ingot_status_t ingot_pass_dce(ingot_graph_t *g, ingot_pass_ctx_t *ctx) INGOT_MUST_USE;
 ingot_status_t ingot_pass_cse(ingot_graph_t *g, ingot_pass_ctx_t *ctx) INGOT_MUST_USE;
+ingot_status_t ingot_pass_quantize(ingot_graph_t *g, ingot_pass_ctx_t *ctx) INGOT_MUST_USE; /* ctx->quant */
+/* Operator fusion (passes/fuse.c): makes INGOT_OP_FUSED nodes (passes/fusion.h). */
+ingot_status_t ingot_pass_fuse(ingot_graph_t *g, ingot_pass_ctx_t *ctx) INGOT_MUST_USE;
 
 /* Names of the passes in pipeline order, NULL-terminated (for --dump-after). */
 extern const char *const ingot_pipeline_pass_names[];

@@ -5,7 +5,7 @@
 #include "ir/verify.h"
 #include "passes/pass.h"
 
-const char *const ingot_pipeline_pass_names[] = {"import", "specialize", "fold", "cse", "dce", NULL};
+const char *const ingot_pipeline_pass_names[] = {"import", "specialize", "fold", "quantize", "cse", "dce", "fuse", NULL};
 
 bool ingot_pipeline_has_pass(const char *name) {
   if (!strcmp(name, "all")) return true;
@@ -38,7 +38,9 @@ ingot_status_t ingot_run_pipeline(ingot_graph_t *g, ingot_pass_ctx_t *ctx) {
   INGOT_RETURN_IF_ERROR(after(g, ctx, "import"));
   RUN(ingot_pass_specialize, "specialize");
   RUN(ingot_pass_fold_constants, "fold");
+  if (ctx->quant) RUN(ingot_pass_quantize, "quantize");
   RUN(ingot_pass_cse, "cse");
   RUN(ingot_pass_dce, "dce");
+  RUN(ingot_pass_fuse, "fuse");
   return ingot_verify(g);
 }

@@ -39,6 +39,7 @@ typedef enum {
   INGOT_RT_ERR_NOMEM = 4,
   INGOT_RT_ERR_ABI = 5,      /* descriptor from an incompatible ingot */
   INGOT_RT_ERR_RUN = 6,      /* a kernel reported a failure */
+  INGOT_RT_ERR_DEVICE = 7,   /* GPU artifact: no CUDA driver or device, or a CUDA call failed */
 } ingot_rt_status_t;
 
 const char *ingot_rt_version(void);
@@ -125,6 +126,7 @@ typedef struct {
   void *arena;         /* caller-supplied activation memory, or NULL to allocate */
   size_t arena_bytes;  /* its size: at least the largest bucket's arena */
   const char *trace_path; /* write a Chrome trace here on destroy (also $INGOT_TRACE) */
+  int device;          /* GPU artifacts: CUDA device ordinal (default 0); ignored on the CPU */
 } ingot_rt_options_t;
 
 void ingot_rt_options_init(ingot_rt_options_t *o);
@@ -151,6 +153,68 @@ const double *ingot_rt_model_kernel_seconds(const ingot_rt_model_t *m, int bucke
 /* Name of the symbol a shared library built with `ingot compile --shared`
  * exports: `const ingot_rt_model_desc_t *ingot_model_descriptor(void)`. */
 #define INGOT_RT_DESCRIPTOR_SYMBOL "ingot_model_descriptor"
+
+/* ---- GPU artifacts (ingot compile --target sm_80|sm_90) --------------------
+ * A GPU artifact's descriptor is an ingot_rt_cuda_desc_t whose base.abi is
+ * INGOT_RT_ABI_CUDA; it is used through the same calls as a CPU model (pass
+ * &desc->base).  The runtime finds the CUDA driver with dlopen("libcuda.so.1")
+ * at create time (no link-time CUDA dependency), loads the PTX, keeps the
+ * weights and the arena in device memory, and on every run copies the
+ * inputs host->device, launches the kernels in order on the default stream,
+ * and copies the outputs device->host (synchronous).  Without a driver or a
+ * device, _create fails with INGOT_RT_ERR_DEVICE and a message. */
+#define INGOT_RT_ABI_CUDA 0x43550001u
+
+typedef enum {
+  INGOT_RT_CUDA_NULL = 0,   /* an omitted optional tensor */
+  INGOT_RT_CUDA_INPUT = 1,  /* the device copy of input `index` (+ offset) */
+  INGOT_RT_CUDA_OUTPUT = 2, /* the device buffer of output `index` (+ offset) */
+  INGOT_RT_CUDA_WEIGHTS = 3, /* the device weights blob + offset */
+  INGOT_RT_CUDA_ARENA = 4,  /* the device arena + offset */
+} ingot_rt_cuda_ref_kind_t;
+
+typedef struct {
+  int32_t kind; /* ingot_rt_cuda_ref_kind_t */
+  int32_t index;
+  uint64_t offset;
+} ingot_rt_cuda_ref_t;
+
+/* One kernel launch: every parameter of a generated kernel is a device pointer. */
+typedef struct {
+  const char *entry; /* .entry name in the PTX */
+  uint32_t grid[3], block[3];
+  uint32_t shared_bytes; /* dynamic shared memory */
+  int32_t nargs;
+  const ingot_rt_cuda_ref_t *args;
+} ingot_rt_cuda_launch_t;
+
+/* A device-to-device copy after the launches (outputs that alias an input,
+ * a weight or another tensor). */
+typedef struct {
+  ingot_rt_cuda_ref_t dst, src;
+  uint64_t bytes;
+} ingot_rt_cuda_copy_t;
+
+typedef struct {
+  int32_t nlaunches; /* == the base bucket's nkernels: launch i is kernel i */
+  const ingot_rt_cuda_launch_t *launches;
+  int32_t ncopies;
+  const ingot_rt_cuda_copy_t *copies;
+} ingot_rt_cuda_bucket_t;
+
+typedef struct {
+  ingot_rt_model_desc_t base; /* base.abi == INGOT_RT_ABI_CUDA; base.buckets[b].run is NULL */
+  const char *target;         /* "sm_80", "sm_90" */
+  int32_t min_sm;             /* compute capability the PTX needs (major*10+minor) */
+  const char *ptx;            /* the PTX module, NUL-terminated */
+  const ingot_rt_cuda_bucket_t *buckets; /* base.nbuckets of them */
+} ingot_rt_cuda_desc_t;
+
+/* Whether CUDA device `device` can run GPU artifacts here: INGOT_RT_OK with
+ * its compute capability (major*10+minor) in *sm and its name in msg, or
+ * INGOT_RT_ERR_DEVICE and why in msg ("no CUDA driver found: ...").  sm and
+ * msg may be NULL. */
+ingot_rt_status_t ingot_rt_cuda_probe(int device, int *sm, char *msg, size_t msglen);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ingot_rt.h"
+#include "rt_cuda.h"
 
 typedef struct {
   int32_t kernel;
@@ -36,6 +37,7 @@ struct ingot_rt_model {
   trace_event_t *events;
   size_t nevents, events_cap;
   double t0;
+  ingot_rt_cuda_t *cuda; /* GPU artifacts (rt_cuda.c) */
 };
 
 const char *ingot_rt_version(void) { return INGOT_RT_VERSION; }
@@ -49,6 +51,7 @@ const char *ingot_rt_status_name(ingot_rt_status_t s) {
     case INGOT_RT_ERR_NOMEM: return "out of memory";
     case INGOT_RT_ERR_ABI: return "incompatible artifact";
     case INGOT_RT_ERR_RUN: return "run failed";
+    case INGOT_RT_ERR_DEVICE: return "GPU device error";
   }
   return "unknown status";
 }
@@ -184,7 +187,7 @@ ingot_rt_status_t ingot_rt_model_create(const ingot_rt_model_desc_t *d, const ch
   *out = m;
   if (!d) return fail(m, INGOT_RT_ERR_ARGUMENT, "no model descriptor");
   m->d = d;
-  if (d->abi != INGOT_RT_ABI)
+  if (d->abi != INGOT_RT_ABI && d->abi != INGOT_RT_ABI_CUDA)
     return fail(m, INGOT_RT_ERR_ABI, "%s: built for runtime ABI %u, this runtime is ABI %u", d->model_name, d->abi,
                 INGOT_RT_ABI);
   ingot_rt_options_t defaults;
@@ -192,7 +195,12 @@ ingot_rt_status_t ingot_rt_model_create(const ingot_rt_model_desc_t *d, const ch
   if (!o) o = &defaults;
   ingot_rt_status_t s = load_weights(m, weights_path);
   if (s) return s;
-  for (int b = 0; b < d->nbuckets; b++)
+  if (d->abi == INGOT_RT_ABI_CUDA) {
+    /* tensors live in device memory: no host arena */
+    s = ingot_rt_cuda_create((const ingot_rt_cuda_desc_t *)d, m->weights, o->device, &m->cuda, m->err, sizeof m->err);
+    if (s) return s;
+  }
+  for (int b = 0; d->abi != INGOT_RT_ABI_CUDA && b < d->nbuckets; b++)
     if (d->buckets[b].arena_bytes > m->arena_bytes) m->arena_bytes = d->buckets[b].arena_bytes;
   if (o->arena) {
     if (o->arena_bytes < m->arena_bytes)
@@ -229,20 +237,11 @@ static void run_kernel(ingot_rt_model_t *m, const ingot_rt_kernel_info_t *k, int
   else ingot_rt_parallel_for(m->pool, n, fn, ctx);
 }
 
-void ingot_rt_launch(ingot_rt_exec_t *ex, int32_t kernel, int64_t n, ingot_rt_task_fn fn, void *ctx) {
-  ingot_rt_model_t *m = ex->m;
-  const ingot_rt_bucket_t *bk = &m->d->buckets[ex->bucket];
-  const ingot_rt_kernel_info_t *ki = kernel >= 0 && kernel < bk->nkernels ? &bk->kernels[kernel] : NULL;
-  if (!m->timing) {
-    run_kernel(m, ki, n, fn, ctx);
-    return;
-  }
-  double t = now_us();
-  run_kernel(m, ki, n, fn, ctx);
-  double dur = now_us() - t;
-  if (m->kernel_seconds && m->kernel_seconds[ex->bucket] && kernel >= 0 &&
-      kernel < m->d->buckets[ex->bucket].nkernels)
-    m->kernel_seconds[ex->bucket][kernel] += dur / 1e6;
+/* Adds one timed kernel launch (start t, duration dur, microseconds) to the
+ * profile and the trace. */
+static void record_kernel(ingot_rt_model_t *m, int bucket, int32_t kernel, double t, double dur) {
+  if (m->kernel_seconds && m->kernel_seconds[bucket] && kernel >= 0 && kernel < m->d->buckets[bucket].nkernels)
+    m->kernel_seconds[bucket][kernel] += dur / 1e6;
   if (m->trace_path) {
     if (m->nevents == m->events_cap) {
       size_t cap = m->events_cap ? m->events_cap * 2 : 1024;
@@ -253,10 +252,27 @@ void ingot_rt_launch(ingot_rt_exec_t *ex, int32_t kernel, int64_t n, ingot_rt_ta
     }
     trace_event_t *e = &m->events[m->nevents++];
     e->kernel = kernel;
-    e->bucket = ex->bucket;
+    e->bucket = bucket;
     e->start_us = t - m->t0;
     e->dur_us = dur;
   }
+}
+
+static void record_cuda_kernel(void *user, int bucket, int kernel, double t, double dur) {
+  record_kernel(user, bucket, kernel, t, dur);
+}
+
+void ingot_rt_launch(ingot_rt_exec_t *ex, int32_t kernel, int64_t n, ingot_rt_task_fn fn, void *ctx) {
+  ingot_rt_model_t *m = ex->m;
+  const ingot_rt_bucket_t *bk = &m->d->buckets[ex->bucket];
+  const ingot_rt_kernel_info_t *ki = kernel >= 0 && kernel < bk->nkernels ? &bk->kernels[kernel] : NULL;
+  if (!m->timing) {
+    run_kernel(m, ki, n, fn, ctx);
+    return;
+  }
+  double t = now_us();
+  run_kernel(m, ki, n, fn, ctx);
+  record_kernel(m, ex->bucket, kernel, t, now_us() - t);
 }
 
 ingot_rt_status_t ingot_rt_model_run(ingot_rt_model_t *m, int bucket, void *const *inputs, void *const *outputs) {
@@ -273,6 +289,9 @@ ingot_rt_status_t ingot_rt_model_run(ingot_rt_model_t *m, int bucket, void *cons
   for (int i = 0; i < b->noutputs; i++)
     if (!outputs[i])
       return fail(m, INGOT_RT_ERR_ARGUMENT, "%s: output '%s' is NULL", m->d->model_name, b->outputs[i].name);
+  if (m->cuda)
+    return ingot_rt_cuda_run(m->cuda, bucket, inputs, outputs, m->timing ? record_cuda_kernel : NULL, m, m->err,
+                             sizeof m->err);
   ingot_rt_exec_t ex = {m, bucket};
   int32_t rc = b->run(inputs, outputs, m->arena, m->weights, &ex);
   if (rc != 0) return fail(m, INGOT_RT_ERR_RUN, "%s: kernel reported error %d", m->d->model_name, rc);
@@ -349,6 +368,7 @@ void ingot_rt_model_destroy(ingot_rt_model_t *m) {
     for (int b = 0; b < m->d->nbuckets; b++) free(m->kernel_seconds[b]);
     free(m->kernel_seconds);
   }
+  ingot_rt_cuda_destroy(m->cuda);
   ingot_rt_pool_destroy(m->pool);
   if (m->own_arena) ingot_rt_aligned_free(m->arena);
   ingot_rt_aligned_free(m->weights_alloc);

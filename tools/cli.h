@@ -19,5 +19,8 @@ int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_quant_report(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+int cmd_quant_trajectory(int argc, char **argv); /* quant-report --trajectory */
 
 #endif

@@ -9,8 +9,12 @@
 
 #include "codegen/artifact.h"
 #include "codegen/codegen.h"
+#include "codegen/sampler.h"
+#include "passes/fusion.h"
 #include "passes/pass.h"
 #include "tools/cli.h"
+#include "tools/compile_gpu.h"
+#include "tools/quant_cli.h"
 
 #define MAX_BUCKETS 32
 
@@ -79,15 +83,31 @@ static int progress_enabled(void) { return isatty(2); }
 int cmd_compile(int argc, char **argv) {
   const char *path = NULL, *out = NULL, *target = "native", *dump_after = NULL;
   long batch = 0;
-  int emit_ll = 0, emit_asm = 0, embed = 0, shared = 0, report = 0, opt = 3;
+  int emit_ll = 0, emit_asm = 0, embed = 0, shared = 0, report = 0, opt = 3, no_fuse = 0;
   bucket_arg_t buckets[MAX_BUCKETS];
   int nbuckets = 0;
+  ingot_sampler_opts_t sampler = {INGOT_SAMPLER_NONE, -1, -1.0, -1};
+  ingot_sampler_plan_t splan;
+  const char *quantize = NULL; /* GPU options (tools/compile_gpu.c) */
+  const char *gemm_prec = NULL;
+  int emit_ptx = 0;
   int rc = 0;
   ingot_status_t st = INGOT_OK;
+  quant_cli_t qc; /* CPU quantization (tools/quant_cli.c, passes/quantize.h) */
+  quant_cli_init(&qc);
   for (int i = 1; i < argc && !st; i++) {
     const char *a = argv[i];
+    if (strcmp(a, "--quantize") && strncmp(a, "--quantize=", 11)) { /* --quantize itself: below, CPU or GPU */
+      int qr = quant_cli_option(&qc, "compile", argc, argv, &i);
+      if (qr < 0) {
+        rc = 1;
+        goto done;
+      }
+      if (qr > 0) continue;
+    }
     const char *val = NULL;
-    const char *opts_with_value[] = {"-o", "--target", "--batch", "--bucket", "--emit", "--dump-after", NULL};
+    const char *opts_with_value[] = {"-o",      "--target", "--batch",    "--bucket",     "--emit", "--dump-after",
+                                     "--sampler", "--steps", "--guidance", "--null-class", "--quantize", NULL};
     for (int k = 0; opts_with_value[k]; k++) {
       size_t l = strlen(opts_with_value[k]);
       if (!strncmp(a, opts_with_value[k], l) && a[l] == '=' && k > 0) val = a + l + 1;
@@ -104,6 +124,25 @@ int cmd_compile(int argc, char **argv) {
     if (!strcmp(a, "-o")) out = val;
     else if (!strcmp(a, "--target")) target = val;
     else if (!strcmp(a, "--dump-after")) dump_after = val;
+    else if (!strcmp(a, "--sampler") || !strcmp(a, "--steps") || !strcmp(a, "--guidance") ||
+             !strcmp(a, "--null-class")) {
+      /* whole-sampler compilation (codegen/sampler.h) */
+      char *end;
+      double v = strtod(val, &end);
+      if (!strcmp(a, "--sampler")) {
+        sampler.kind = !strcmp(val, "ddim") ? INGOT_SAMPLER_DDIM : !strcmp(val, "euler") ? INGOT_SAMPLER_EULER : 0;
+        if (!sampler.kind) {
+          rc = cli_usage("compile", "--sampler wants ddim or euler, not '%s'", val);
+          goto done;
+        }
+      } else if (*end || end == val || !(v >= 0) || (strcmp(a, "--guidance") && (v != (double)(int64_t)v || v > 1e9))) {
+        rc = cli_usage("compile", "%s wants a %s number, not '%s'", a,
+                       strcmp(a, "--guidance") ? "non-negative whole" : "non-negative", val);
+        goto done;
+      } else if (!strcmp(a, "--steps")) sampler.steps = (int)v;
+      else if (!strcmp(a, "--guidance")) sampler.guidance = v;
+      else sampler.null_class = (int64_t)v;
+    }
     else if (!strcmp(a, "--batch")) {
       char *end;
       batch = strtol(val, &end, 10);
@@ -123,16 +162,20 @@ int cmd_compile(int argc, char **argv) {
       for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
         if (!strcmp(e, "llvm-ir")) emit_ll = 1;
         else if (!strcmp(e, "asm")) emit_asm = 1;
+        else if (!strcmp(e, "ptx")) emit_ptx = 1;
         else if (strcmp(e, "obj")) {
           free(copy);
-          rc = cli_usage("compile", "--emit wants llvm-ir, asm or obj, not '%s'", e);
+          rc = cli_usage("compile", "--emit wants llvm-ir, asm, obj or ptx, not '%s'", e);
           goto done;
         }
       }
       free(copy);
-    } else if (!strcmp(a, "--embed-weights")) embed = 1;
+    } else if (!strcmp(a, "--quantize")) quantize = val;
+    else if (!strcmp(a, "--tf32") || !strcmp(a, "--bf16")) gemm_prec = a + 2;
+    else if (!strcmp(a, "--embed-weights")) embed = 1;
     else if (!strcmp(a, "--shared")) shared = 1;
     else if (!strcmp(a, "--report")) report = 1;
+    else if (!strcmp(a, "--no-fuse")) no_fuse = 1;
     else if (!strncmp(a, "-O", 2) && a[2] >= '0' && a[2] <= '3' && !a[3]) opt = a[2] - '0';
     else if (a[0] == '-') {
       rc = cli_usage("compile", "unknown option '%s'", a);
@@ -148,8 +191,20 @@ int cmd_compile(int argc, char **argv) {
     rc = cli_usage("compile", "usage: ingot compile MODEL.onnx -o OUT/NAME [--target T] [--batch N] [--bucket ...]");
     goto done;
   }
+  if (!sampler.kind && (sampler.steps >= 0 || sampler.guidance >= 0 || sampler.null_class >= 0)) {
+    rc = cli_usage("compile", "--steps, --guidance and --null-class go with --sampler ddim|euler");
+    goto done;
+  }
+  if (sampler.kind) {
+    if (sampler.steps < 0) sampler.steps = 50;
+    if (sampler.guidance < 0) sampler.guidance = 4.0;
+    if (sampler.steps < 1 || sampler.steps > INGOT_SAMPLER_TRAIN_STEPS) {
+      rc = cli_usage("compile", "--steps wants 1..%d", INGOT_SAMPLER_TRAIN_STEPS);
+      goto done;
+    }
+  }
   if (dump_after && !ingot_pipeline_has_pass(dump_after)) {
-    rc = cli_usage("compile", "--dump-after: no pass named '%s' (passes: import specialize fold cse dce, or all)",
+    rc = cli_usage("compile", "--dump-after: no pass named '%s' (passes: import specialize fold cse dce fuse, or all)",
                    dump_after);
     goto done;
   }
@@ -157,6 +212,33 @@ int cmd_compile(int argc, char **argv) {
   name = name ? name + 1 : out;
   if (!valid_name(name)) {
     rc = cli_usage("compile", "-o %s: NAME must be a C identifier (letters, digits, _)", out);
+    goto done;
+  }
+  if (quantize && !ingot_gpu_is_target(target)) {
+    if (!(qc.q.mode = ingot_quant_mode_parse(quantize))) {
+      rc = cli_usage("compile", "--quantize wants int8-weight, w8a8 or fp8-e4m3, not '%s'", quantize);
+      goto done;
+    }
+    quantize = NULL;
+  }
+  if ((rc = quant_cli_check(&qc, "compile", false)) != 0) goto done;
+  if (ingot_gpu_is_target(target) || quantize || gemm_prec || emit_ptx) {
+    if (!ingot_gpu_is_target(target) || sampler.kind) {
+      rc = cli_usage("compile", "%s", sampler.kind ? "--sampler is not compiled for GPU targets yet"
+                                                   : "--quantize, --tf32, --bf16 and --emit=ptx need --target sm_80|sm_90");
+      goto done;
+    }
+    const ingot_shape_binding_t *gb[MAX_BUCKETS];
+    int gnb[MAX_BUCKETS];
+    const char *gnames[MAX_BUCKETS];
+    for (int b = 0; b < nbuckets; b++) {
+      gb[b] = buckets[b].b;
+      gnb[b] = buckets[b].nb;
+      gnames[b] = buckets[b].text;
+    }
+    compile_gpu_args_t ga = {path, out, name, target, dump_after, quantize, batch, nbuckets, gb, gnb, gnames,
+                             embed, shared, report, opt, emit_ll, emit_asm, emit_ptx, progress_enabled(), gemm_prec};
+    rc = cmd_compile_gpu(&ga);
     goto done;
   }
   int vbits;
@@ -189,10 +271,12 @@ int cmd_compile(int argc, char **argv) {
   ingot_pass_ctx_t pc[MAX_BUCKETS];
   for (int b = 0; b < nb && !st; b++) {
     if (progress) fprintf(stderr, "\r[ingot] bucket %d/%d: import and passes...   ", b + 1, nb);
-    st = cli_load_model(path, &graphs[b]);
+    if (b == 0 && qc.q.mode) st = ingot_quant_prepare(&qc.q, path, stdout); /* calibration, auto keep-fp32 */
+    if (!st) st = cli_load_model(path, &graphs[b]);
     if (st) break;
     nodes_in = (int)graphs[b]->nnodes;
     ingot_pass_ctx_init(&pc[b]);
+    pc[b].quant = qc.q.mode ? &qc.q : NULL;
     pc[b].batch = batch;
     if (nbuckets) {
       pc[b].bindings = buckets[b].b;
@@ -200,11 +284,16 @@ int cmd_compile(int argc, char **argv) {
     }
     pc[b].dump_after = dump_after;
     pc[b].dump = stdout;
+    pc[b].no_fuse = no_fuse;
     st = ingot_run_pipeline(graphs[b], &pc[b]);
     if (st) break;
     bnames[b] = nbuckets ? buckets[b].text : "default";
     if (progress) fprintf(stderr, "\r[ingot] bucket %d/%d: generating code...     ", b + 1, nb);
     st = ingot_cg_add_bucket(cg, graphs[b], bnames[b], &arena[b], &naive[b]);
+  }
+  if (!st && sampler.kind) {
+    st = ingot_sampler_plan(graphs[0], &sampler, &splan);
+    if (!st) st = ingot_sampler_emit(cg, graphs[0], name, &splan);
   }
   if (!st) {
     if (progress) fprintf(stderr, "\r[ingot] optimising and emitting code...       ");
@@ -221,7 +310,8 @@ int cmd_compile(int argc, char **argv) {
       snprintf(rt_hdr, sizeof rt_hdr, "%s", INGOT_RT_HEADER);
     }
     ingot_artifact_opts_t ao = {out, path, emit_ll, emit_asm, embed, shared, rt_lib, rt_hdr,
-                                nb, (const ingot_graph_t *const *)graphs, bnames, arena};
+                                nb, (const ingot_graph_t *const *)graphs, bnames, arena,
+                                sampler.kind ? &splan : NULL};
     st = ingot_write_artifacts(cg, &ao);
   }
   if (progress) fprintf(stderr, "\r%60s\r", "");
@@ -239,12 +329,25 @@ int cmd_compile(int argc, char **argv) {
              graphs[b]->nnodes, (unsigned long long)arena[b], (unsigned long long)naive[b],
              arena[b] ? (double)naive[b] / (double)arena[b] : 1.0);
     printf("  kernels: %d\n", ingot_cg_kernel_count(cg));
+    printf("  fusions: %d fused nodes replace %d nodes%s\n", pc[0].fused, pc[0].fused_absorbed,
+           no_fuse ? " (--no-fuse)" : "");
+    for (uint32_t i = 0; i < graphs[0]->nnodes; i++) /* passes/fusion.h descriptors */
+      if (graphs[0]->nodes[i].op == INGOT_OP_FUSED && graphs[0]->nodes[i].pass_data)
+        printf("    %-40s %s\n", ((const ingot_fusion_t *)graphs[0]->nodes[i].pass_data)->desc,
+               graphs[0]->nodes[i].name);
+    ingot_cg_report_tiles(cg, stdout);
+    if (qc.q.mode) quant_cli_report(&qc, wlen, stdout);
+    if (sampler.kind)
+      printf("  sampler: %s_sample, %s, %d steps, guidance %g, null class %lld, %lld sample(s) per call\n", name,
+             ingot_sampler_kind_name(sampler.kind), splan.o.steps, splan.o.guidance, (long long)splan.o.null_class,
+             (long long)splan.batch);
     printf("  time: %.2f s\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
   }
   for (int b = 0; b < nb; b++) ingot_graph_free(graphs[b]);
   ingot_cg_destroy(cg);
 done:
   for (int b = 0; b < nbuckets; b++) free_bucket_arg(&buckets[b]);
+  quant_cli_free(&qc);
   if (st) return cli_fail(st);
   return rc;
 }

@@ -73,7 +73,7 @@ int cmd_exec(int argc, char **argv) {
   }
   const ingot_rt_model_desc_t *d = entry();
   ingot_status_t st = INGOT_OK;
-  if (!d || d->abi != INGOT_RT_ABI || d->nbuckets < 1)
+  if (!d || (d->abi != INGOT_RT_ABI && d->abi != INGOT_RT_ABI_CUDA) || d->nbuckets < 1) /* CUDA: GPU artifact */
     st = ingot_error(INGOT_CODE_INPUT, "%s: incompatible model descriptor (ABI %u, this ingot has %u)", lib,
                      d ? d->abi : 0, INGOT_RT_ABI);
   char wpath[4096];

@@ -20,11 +20,25 @@ static const char usage_text[] =
     "  compile MODEL.onnx -o OUT/NAME [--target native|x86-64-avx512|x86-64-avx2]\n"
     "          [--batch N] [--bucket IN=AxBxC[,IN2=...]]... [--embed-weights] [--shared]\n"
     "          [--emit=llvm-ir,asm,obj] [--report] [--dump-after=PASS|all] [-O0..3]\n"
+    "          [--sampler ddim|euler [--steps N] [--guidance G] [--null-class K]]\n"
+    "          [--quantize int8-weight|w8a8|fp8-e4m3 [--calibrate DIR] [--calib-method M]\n"
+    "           [--per-token] [--keep-fp32=NODE,...|auto --error-budget E] [--save-scales F]\n"
+    "           [--load-scales F]]\n"
     "                                    ahead-of-time compile to NAME.h, NAME.o, libNAME.a,\n"
     "                                    NAME.weights (and libNAME.so with --shared)\n"
     "  exec libNAME.so --input NAME=FILE.npy ... --output-dir DIR [--threads N]\n"
     "          [--iterations K] [--weights FILE]\n"
     "                                    run a model compiled with --shared\n"
+    "  profile MODEL.onnx [--iterations N] [--threads T] [--input NAME=FILE.npy ...] [--top K]\n"
+    "          [--target T] [--batch N] [--bucket IN=AxBxC] [-O0..3]\n"
+    "                                    compile in-process, run N times, per-kernel time,\n"
+    "                                    GFLOP/s and GB/s against the target's roofline\n"
+    "  quant-report MODEL.onnx --quantize int8-weight|w8a8|fp8-e4m3 --calibrate DIR [--json]\n"
+    "          [--calib-method minmax|percentile[:P]] [--per-token] [--keep-fp32=NODE,...|auto]\n"
+    "          [--trajectory [--sampler ddim|euler] [--steps N] [--guidance G] [--seed S]\n"
+    "           [--class C] [--max-rel-l2 E]]\n"
+    "                                    per-layer error and SQNR of the quantized graph vs fp32\n"
+    "                                    (--trajectory: at every step of a sampling run, JSON)\n"
     "  compare RESULT.npy REFERENCE.npy [--tol T]\n"
     "                                    relative L2 error; exit 1 above T (default 1e-4)\n"
     "  version                           print the version\n"
@@ -87,6 +101,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "compile")) return cmd_compile(argc - 1, argv + 1);
   if (!strcmp(cmd, "exec")) return cmd_exec(argc - 1, argv + 1);
+  if (!strcmp(cmd, "profile")) return cmd_profile(argc - 1, argv + 1);
+  if (!strcmp(cmd, "quant-report")) return cmd_quant_report(argc - 1, argv + 1);
   if (!strcmp(cmd, "compare")) return cmd_compare(argc - 1, argv + 1);
   return cli_usage(NULL, "unknown command '%s'", cmd);
 }

@@ -1,0 +1,422 @@
+/* The float32 GEMM fast path: a register-blocked, cache-blocked kernel
+ * emitted as explicit LLVM vector code (the interface is in cg_gemm.h, the
+ * block sizes come from the cost model in tiling.c).
+ *
+ * Loop nest of one kernel call, over its work items [begin, end):
+ *
+ *   for item in [begin, end):                       (batch, N block, M block)
+ *     for K block kb:                               KC deep (Goto's "pc" loop)
+ *       for panel q of the N block:                 NR columns (the "jr" loop)
+ *         for tile t of the M block:                MR rows (the "ir" loop)
+ *           microkernel: MR x NV accumulators += A[i.., k] (x) B[k, j..] for k in the block
+ *           store: partial sums, or (last K block) alpha, beta*C, epilogue, output
+ *
+ * This is the BLIS arrangement of Goto's algorithm (see tiling.c for the
+ * papers and the block sizes), with two simplifications that fit inference:
+ *
+ *   - B is usually a weight, known at compile time: it is packed once, here,
+ *     into panels of NR columns stored K-major ([panel][k][NR], the last
+ *     panel zero-padded), and added to the weights blob (cg_weight_ptr).  The
+ *     microkernel then reads NV whole vectors per k with no masking, and a
+ *     KC x NR micro-panel is one contiguous, L1-resident block.  A B that is
+ *     an activation (attention's K^T and V) is read in place, row by row,
+ *     which is the same access pattern when its rows are contiguous;
+ *   - A is not packed: its MR rows are read in place, one broadcast element
+ *     per row and k (LLVM folds the broadcast into the FMA's memory operand).
+ *     With static shapes every A address is base + k*4 + constant, so the
+ *     k loop carries one induction variable.  Goto packs A to avoid TLB
+ *     misses and to stream it from L2 contiguously; with the MC x KC block
+ *     L2-resident and short rows, in-place reads cost little, and skipping
+ *     the pack saves a pass over A per K block.
+ *
+ * Partial sums of K blocks other than the last live in the output (it is
+ * float32, and the memory planner never lets a node's output share storage
+ * with its inputs, so neither A, B, C nor an epilogue input can be
+ * overwritten).  The epilogue runs once per element, after the full sum, on
+ * whole vectors where the layout allows (cg_gemm_epilogue.c), else lane by
+ * lane through cg_store_out.  Edge tiles (M % MR rows, N % NR columns) are
+ * the same microkernel instantiated at their size, with masked loads and
+ * stores on the last partial vector. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/cg_gemm.h"
+#include "passes/fusion.h"
+
+#define MAX_MR 16
+#define MAX_NV 8
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+typedef struct {
+  cg_t *cg;
+  cg_kernel_t *k;
+  const cg_gemm_t *g;
+  cg_gemm_tiling_t t;
+  int L;           /* lanes */
+  LLVMTypeRef vt;  /* <L x float> */
+  bool packed;     /* B packed at compile time */
+  cg_vepi_t epi;
+  /* the current item */
+  LLVMValueRef a, b, y; /* float*: this batch's A, B (or packed B) and Y */
+  LLVMValueRef grow0;   /* i64: global row (batch * M) of this batch's row 0 */
+  /* the current K block */
+  LLVMValueRef k0, kcnt, first, last;
+} gx_t;
+
+static LLVMValueRef i64c(cg_t *cg, int64_t v) { return cg_i64(cg, v); }
+
+static LLVMValueRef imul(cg_t *cg, LLVMValueRef a, int64_t c) {
+  if (c == 0) return i64c(cg, 0);
+  if (c == 1) return a;
+  return LLVMBuildNSWMul(cg->b, a, i64c(cg, c), "");
+}
+
+static LLVMValueRef iadd(cg_t *cg, LLVMValueRef a, LLVMValueRef b) { return LLVMBuildNSWAdd(cg->b, a, b, ""); }
+
+static LLVMValueRef imin(cg_t *cg, LLVMValueRef a, LLVMValueRef b) {
+  return LLVMBuildSelect(cg->b, LLVMBuildICmp(cg->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef fgep(cg_t *cg, LLVMValueRef p, LLVMValueRef idx) {
+  return LLVMBuildInBoundsGEP2(cg->b, cg->t_f32, p, &idx, 1, "");
+}
+
+bool cg_gemm_supported(cg_t *cg, const cg_kernel_t *k, const cg_gemm_t *g) {
+  if (!cg->target || !k->vout[0] || k->vout[0]->type.dtype != INGOT_DT_FLOAT) return false;
+  if (g->M < 1 || g->N < 1 || g->K < 1) return false;
+  if (!g->b_const && g->b_cs != 1) return false; /* B's rows must be contiguous to be read in place */
+  if (g->b_const && g->b_mats < 1) return false;
+  return true;
+}
+
+/* The fast path's conditions for a MatMul/Gemm node (or fused anchor) op
+ * whose inputs a, b and output y have these static types (the emitters in
+ * cg_linalg.c check the same, and cg_gemm_supported the rest). */
+static bool node_packs_b(const ingot_graph_t *g, int op, const int32_t *in, uint32_t nin, int32_t out) {
+  if ((op != INGOT_OP_MATMUL && op != INGOT_OP_GEMM) || nin < 2 || in[0] < 0 || in[1] < 0 || out < 0) return false;
+  const ingot_type_t *ta = &g->values[in[0]].type, *tb = &g->values[in[1]].type, *ty = &g->values[out].type;
+  if (ta->dtype != INGOT_DT_FLOAT || tb->dtype != INGOT_DT_FLOAT || ty->dtype != INGOT_DT_FLOAT) return false;
+  if (!ingot_type_is_static(ta) || !ingot_type_is_static(tb) || ta->rank < 1 || tb->rank < 1) return false;
+  if (op == INGOT_OP_GEMM) {
+    if (ta->rank != 2 || tb->rank != 2) return false;
+    if (nin > 2 && in[2] >= 0 && g->values[in[2]].type.dtype != INGOT_DT_FLOAT) return false;
+  }
+  int64_t na, nb, ny;
+  if (!ingot_type_numel(ta, &na) || !ingot_type_numel(tb, &nb) || !ingot_type_numel(ty, &ny)) return false;
+  return na > 0 && nb > 0 && ny > 0; /* M, N, K >= 1 */
+}
+
+bool cg_gemm_packs_only(const ingot_graph_t *g, int32_t v) {
+  if (v < 0 || (uint32_t)v >= g->nvalues || !g->values[v].data) return false;
+  for (uint32_t o = 0; o < g->noutputs; o++)
+    if (g->outputs[o] == v) return false;
+  bool used = false;
+  for (uint32_t i = 0; i < g->nnodes; i++) {
+    const ingot_node_t *n = &g->nodes[i];
+    if (n->op == INGOT_OP_NOP) continue;
+    for (uint32_t j = 0; j < n->ninputs; j++) {
+      if (n->inputs[j] != v) continue;
+      int op = n->op;
+      uint32_t nin = n->ninputs;
+      if (op == INGOT_OP_FUSED) {
+        const ingot_fusion_t *f = (const ingot_fusion_t *)n->pass_data;
+        if (!f || j >= f->anchor_ninputs) return false;
+        op = f->anchor_op;
+        nin = f->anchor_ninputs;
+      }
+      if (j != 1 || !node_packs_b(g, op, n->inputs, nin, n->noutputs ? n->outputs[0] : -1)) return false;
+      used = true;
+    }
+  }
+  return used;
+}
+
+/* ---- B packing -------------------------------------------------------------------- */
+
+/* [matrix][panel][k][NR], zero-padded past N: see the essay above. */
+static ingot_status_t pack_b(gx_t *x, LLVMValueRef *out) {
+  const cg_gemm_t *g = x->g;
+  int64_t nr = x->t.nr, np = cdiv(g->N, nr), mat = np * g->K * nr;
+  size_t total = (size_t)(g->b_mats * mat);
+  float *p = calloc(total ? total : 1, sizeof *p);
+  if (!p) return cg_error(x->cg, x->k, INGOT_CODE_NOMEM, "out of memory packing B (%zu floats)", total);
+  for (int64_t m = 0; m < g->b_mats; m++) {
+    const float *src = g->b_const + m * g->K * g->N;
+    float *dst = p + m * mat;
+    for (int64_t q = 0; q < np; q++)
+      for (int64_t kk = 0; kk < g->K; kk++) {
+        float *row = dst + (q * g->K + kk) * nr;
+        for (int64_t c = 0; c < nr && q * nr + c < g->N; c++) row[c] = src[kk * g->b_rs + (q * nr + c) * g->b_cs];
+      }
+  }
+  LLVMValueRef ptr = cg_weight_ptr(x->cg, x->k, p, total * sizeof *p);
+  free(p);
+  if (!ptr) return cg_error(x->cg, x->k, INGOT_CODE_NOMEM, "out of memory adding packed B to the weights");
+  *out = LLVMBuildBitCast(x->cg->b, ptr, LLVMPointerType(x->cg->t_f32, 0), "bpacked");
+  return INGOT_OK;
+}
+
+/* ---- stores --------------------------------------------------------------------------- */
+
+/* The finished sum of one vector: alpha, beta * C, the fused epilogue, and
+ * the store; `valid` lanes are real columns. */
+static void store_final(gx_t *x, LLVMValueRef v, LLVMValueRef row, LLVMValueRef col, int valid) {
+  cg_t *cg = x->cg;
+  const cg_gemm_t *g = x->g;
+  int L = x->L;
+  if (g->alpha != 1.0f) v = LLVMBuildFMul(cg->b, v, cg_vsplat(cg, LLVMConstReal(cg->t_f32, g->alpha), L), "");
+  if (g->has_c) {
+    LLVMValueRef cp = fgep(cg, g->C, iadd(cg, imul(cg, row, g->c_rs), imul(cg, col, g->c_cs)));
+    LLVMValueRef cv = g->c_cs ? cg_vload(cg, cp, L, valid) : cg_vsplat(cg, LLVMBuildLoad2(cg->b, cg->t_f32, cp, ""), L);
+    if (g->beta != 1.0f) cv = LLVMBuildFMul(cg->b, cv, cg_vsplat(cg, LLVMConstReal(cg->t_f32, g->beta), L), "");
+    v = LLVMBuildFAdd(cg->b, v, cv, "");
+  }
+  LLVMValueRef yp = fgep(cg, x->y, iadd(cg, imul(cg, row, g->N), col));
+  if (!x->k->fusion) {
+    cg_vstore(cg, v, yp, L, valid);
+    return;
+  }
+  LLVMValueRef grow = iadd(cg, x->grow0, row);
+  if (x->epi.vector) {
+    cg_vstore(cg, cg_vepi_apply(cg, x->k, &x->epi, v, grow, col), yp, L, L);
+    return;
+  }
+  LLVMValueRef flat = iadd(cg, imul(cg, grow, g->N), col);
+  for (int l = 0; l < valid; l++) {
+    LLVMValueRef s = LLVMBuildExtractElement(cg->b, v, LLVMConstInt(cg->t_i32, (unsigned long long)l, 0), "");
+    cg_store_out(cg, x->k, iadd(cg, flat, i64c(cg, l)), s);
+  }
+}
+
+/* ---- the microkernel ---------------------------------------------------------------------- */
+
+/* One mr x nv tile at rows [i, i+mr), columns [j, j + nv*L) (the last vector
+ * has `valid` real lanes), over the current K block. */
+static void emit_tile(gx_t *x, int mr, int nv, int valid, LLVMValueRef i, LLVMValueRef j) {
+  cg_t *cg = x->cg;
+  LLVMBuilderRef b = cg->b;
+  const cg_gemm_t *g = x->g;
+  int L = x->L;
+  int64_t nr = x->t.nr;
+  LLVMValueRef zero = LLVMConstNull(x->vt);
+  LLVMValueRef acc[MAX_MR][MAX_NV];
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++) {
+      if (x->t.kblocks == 1) {
+        acc[r][v] = zero;
+        continue;
+      }
+      /* later K blocks continue the partial sums stored in Y */
+      LLVMValueRef yp = fgep(cg, x->y, iadd(cg, imul(cg, iadd(cg, i, i64c(cg, r)), g->N), iadd(cg, j, i64c(cg, v * L))));
+      LLVMValueRef old = cg_vload(cg, yp, L, v == nv - 1 ? valid : L);
+      acc[r][v] = LLVMBuildSelect(b, x->first, zero, old, "");
+    }
+  LLVMValueRef arow = fgep(cg, x->a, iadd(cg, imul(cg, i, g->a_rs), imul(cg, x->k0, g->a_cs)));
+  LLVMValueRef bp = x->packed ? fgep(cg, x->b, iadd(cg, imul(cg, j, g->K), imul(cg, x->k0, nr)))
+                              : fgep(cg, x->b, iadd(cg, imul(cg, x->k0, g->b_rs), j));
+
+  /* do { ... } while (++kk < kcnt): a K block is never empty */
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "ukernel");
+  LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "ukernel.done");
+  LLVMBuildBr(b, body);
+  LLVMPositionBuilderAtEnd(b, body);
+  LLVMValueRef kk = LLVMBuildPhi(b, cg->t_i64, "k");
+  LLVMValueRef phi[MAX_MR][MAX_NV], next[MAX_MR][MAX_NV];
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++) phi[r][v] = LLVMBuildPhi(b, x->vt, "acc");
+  LLVMValueRef bk = fgep(cg, bp, imul(cg, kk, x->packed ? nr : g->b_rs));
+  LLVMValueRef bv[MAX_NV];
+  for (int v = 0; v < nv; v++)
+    bv[v] = cg_vload(cg, fgep(cg, bk, i64c(cg, v * L)), L, (x->packed || v < nv - 1) ? L : valid);
+  LLVMValueRef ak = fgep(cg, arow, imul(cg, kk, g->a_cs));
+  for (int r = 0; r < mr; r++) {
+    LLVMValueRef s = LLVMBuildLoad2(b, cg->t_f32, fgep(cg, ak, i64c(cg, r * g->a_rs)), "");
+    LLVMValueRef sv = cg_vsplat(cg, s, L);
+    for (int v = 0; v < nv; v++) {
+      LLVMValueRef args[3] = {sv, bv[v], phi[r][v]};
+      next[r][v] = cg_intrinsic(cg, "llvm.fmuladd", x->vt, args, 3);
+    }
+  }
+  LLVMValueRef kn = LLVMBuildNSWAdd(b, kk, i64c(cg, 1), "");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, kn, x->kcnt, ""), body, exit);
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+  LLVMValueRef k0v = i64c(cg, 0);
+  LLVMAddIncoming(kk, &k0v, &pre, 1);
+  LLVMAddIncoming(kk, &kn, &latch, 1);
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++) {
+      LLVMAddIncoming(phi[r][v], &acc[r][v], &pre, 1);
+      LLVMAddIncoming(phi[r][v], &next[r][v], &latch, 1);
+    }
+  LLVMPositionBuilderAtEnd(b, exit);
+
+  cg_if_t c;
+  if (x->t.kblocks > 1) cg_if_begin(cg, &c, x->last);
+  for (int r = 0; r < mr; r++)
+    for (int v = 0; v < nv; v++)
+      store_final(x, next[r][v], iadd(cg, i, i64c(cg, r)), iadd(cg, j, i64c(cg, v * L)), v == nv - 1 ? valid : L);
+  if (x->t.kblocks > 1) {
+    cg_if_else(cg, &c);
+    for (int r = 0; r < mr; r++)
+      for (int v = 0; v < nv; v++) {
+        LLVMValueRef yp =
+            fgep(cg, x->y, iadd(cg, imul(cg, iadd(cg, i, i64c(cg, r)), g->N), iadd(cg, j, i64c(cg, v * L))));
+        cg_vstore(cg, next[r][v], yp, L, v == nv - 1 ? valid : L);
+      }
+    cg_if_end(cg, &c);
+  }
+}
+
+/* The M tiles [t0, t1) of full tiles, then the M edge tile when this item
+ * holds the last M block, all for the panel at column j. */
+static void emit_rows(gx_t *x, LLVMValueRef t0, LLVMValueRef t1, LLVMValueRef last_m, LLVMValueRef j, int nv,
+                      int valid) {
+  cg_t *cg = x->cg;
+  int mr = x->t.mr;
+  int64_t mrem = x->g->M % mr, mfull = x->g->M / mr;
+  if (mfull > 0) {
+    cg_loop_t L;
+    LLVMValueRef t = cg_loop_begin(cg, &L, t0, t1, "mtile");
+    emit_tile(x, mr, nv, valid, imul(cg, t, mr), j);
+    cg_loop_end(cg, &L);
+  }
+  if (mrem) {
+    cg_if_t c;
+    cg_if_begin(cg, &c, last_m);
+    emit_tile(x, (int)mrem, nv, valid, i64c(cg, mfull * mr), j);
+    cg_if_end(cg, &c);
+  }
+}
+
+ingot_status_t cg_gemm_emit(cg_t *cg, cg_kernel_t *k, const cg_gemm_t *g) {
+  gx_t x;
+  memset(&x, 0, sizeof x);
+  x.cg = cg;
+  x.k = k;
+  x.g = g;
+  x.packed = g->b_const != NULL;
+  const ingot_fusion_t *f = (const ingot_fusion_t *)k->fusion;
+  int64_t batch = 1;
+  for (int d = 0; d < g->nbatch; d++) batch *= g->bdims[d];
+  cg_gemm_problem_t p = {batch, g->M, g->N, g->K, x.packed, true, 0};
+  p.epilogue_ops = (g->alpha != 1.0f) + 2 * g->has_c + (f ? (int)f->nsteps : 0);
+  cg_gemm_choose_tiling(cg->target, &p, &x.t);
+  if (x.t.mr > MAX_MR || x.t.nv > MAX_NV)
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "GEMM tile %dx%d exceeds the emitter's limits", x.t.mr, x.t.nv);
+  x.L = x.t.lanes;
+  x.vt = LLVMVectorType(cg->t_f32, (unsigned)x.L);
+  cg_vepi_init(cg, k, g->N, x.L, &x.epi);
+  cg_gemm_tiling_format(&x.t, k->tiles, sizeof k->tiles);
+  k->predicted_s = x.t.predicted_s;
+  k->work = x.t.work;
+
+  LLVMValueRef bsrc = g->B;
+  if (x.packed) INGOT_RETURN_IF_ERROR(pack_b(&x, &bsrc));
+  int64_t np = cdiv(g->N, x.t.nr), pmat = np * g->K * x.t.nr;
+  int64_t tpb = x.t.tiles_per_mblock, ppb = x.t.panels_per_nblock;
+  int64_t mfull = g->M / x.t.mr, nfull = g->N / x.t.nr, nrem = g->N % x.t.nr;
+
+  /* item -> (batch, N block, M block) */
+  cg_loop_t Li;
+  LLVMValueRef item = cg_loop_begin(cg, &Li, k->begin, k->end, "item");
+  LLVMValueRef mb = x.t.mblocks > 1 ? LLVMBuildURem(cg->b, item, i64c(cg, x.t.mblocks), "") : i64c(cg, 0);
+  LLVMValueRef rest = x.t.mblocks > 1 ? LLVMBuildUDiv(cg->b, item, i64c(cg, x.t.mblocks), "") : item;
+  LLVMValueRef nb = x.t.nblocks > 1 ? LLVMBuildURem(cg->b, rest, i64c(cg, x.t.nblocks), "") : i64c(cg, 0);
+  LLVMValueRef bflat = x.t.nblocks > 1 ? LLVMBuildUDiv(cg->b, rest, i64c(cg, x.t.nblocks), "") : rest;
+  LLVMValueRef aoff = i64c(cg, 0), boff = i64c(cg, 0);
+  if (g->nbatch > 0) {
+    LLVMValueRef coords[INGOT_MAX_RANK];
+    int64_t pst[INGOT_MAX_RANK];
+    for (int d = 0; d < g->nbatch; d++) pst[d] = x.packed ? g->b_bst[d] / (g->K * g->N) * pmat : g->b_bst[d];
+    cg_unflatten(cg, bflat, g->nbatch, g->bdims, coords);
+    aoff = cg_dot(cg, g->nbatch, coords, g->a_bst);
+    boff = cg_dot(cg, g->nbatch, coords, pst);
+  }
+  x.a = fgep(cg, g->A, aoff);
+  x.b = fgep(cg, bsrc, boff);
+  x.y = fgep(cg, k->out[0], imul(cg, bflat, g->M * g->N));
+  x.grow0 = imul(cg, bflat, g->M);
+  LLVMValueRef t0 = imul(cg, mb, tpb), t1 = imin(cg, iadd(cg, t0, i64c(cg, tpb)), i64c(cg, mfull));
+  LLVMValueRef q0 = imul(cg, nb, ppb), q1 = imin(cg, iadd(cg, q0, i64c(cg, ppb)), i64c(cg, nfull));
+  LLVMValueRef last_m = LLVMBuildICmp(cg->b, LLVMIntEQ, mb, i64c(cg, x.t.mblocks - 1), "");
+  LLVMValueRef last_n = LLVMBuildICmp(cg->b, LLVMIntEQ, nb, i64c(cg, x.t.nblocks - 1), "");
+
+  cg_loop_t Lk;
+  if (x.t.kblocks > 1) {
+    LLVMValueRef kb = cg_loop_begin(cg, &Lk, i64c(cg, 0), i64c(cg, x.t.kblocks), "kblock");
+    x.k0 = imul(cg, kb, x.t.kc);
+    x.kcnt = g->K % x.t.kc == 0 ? i64c(cg, x.t.kc) : imin(cg, i64c(cg, x.t.kc), LLVMBuildNSWSub(cg->b, i64c(cg, g->K), x.k0, ""));
+    x.first = LLVMBuildICmp(cg->b, LLVMIntEQ, kb, i64c(cg, 0), "");
+    x.last = LLVMBuildICmp(cg->b, LLVMIntEQ, kb, i64c(cg, x.t.kblocks - 1), "");
+  } else {
+    x.k0 = i64c(cg, 0);
+    x.kcnt = i64c(cg, g->K);
+  }
+  if (nfull > 0) {
+    cg_loop_t Lq;
+    LLVMValueRef q = cg_loop_begin(cg, &Lq, q0, q1, "panel");
+    emit_rows(&x, t0, t1, last_m, imul(cg, q, x.t.nr), x.t.nv, x.L);
+    cg_loop_end(cg, &Lq);
+  }
+  if (nrem) {
+    int nve = (int)cdiv(nrem, x.L), valid = (int)(nrem - (int64_t)(nve - 1) * x.L);
+    cg_if_t c;
+    cg_if_begin(cg, &c, last_n);
+    emit_rows(&x, t0, t1, last_m, i64c(cg, nfull * x.t.nr), nve, valid);
+    cg_if_end(cg, &c);
+  }
+  if (x.t.kblocks > 1) cg_loop_end(cg, &Lk);
+  cg_loop_end(cg, &Li);
+  return INGOT_OK;
+}
+
+/* ---- convolutions that are GEMMs ------------------------------------------------------------ */
+
+static bool ints_all(const ingot_node_t *n, const char *name, int64_t want) {
+  const int64_t *v;
+  int64_t cnt = ingot_node_attr_ints(n, name, &v);
+  for (int64_t i = 0; i < cnt; i++)
+    if (v[i] != want) return false;
+  return true;
+}
+
+ingot_status_t cg_gemm_try_conv(cg_t *cg, cg_kernel_t *k, bool *done) {
+  *done = false;
+  const ingot_value_t *vx = k->vin[0], *vw = k->nin > 1 ? k->vin[1] : NULL, *vb = k->nin > 2 ? k->vin[2] : NULL;
+  if (!vx || !vw || vx->type.dtype != INGOT_DT_FLOAT || vw->type.dtype != INGOT_DT_FLOAT) return INGOT_OK;
+  if (vb && (vb->type.dtype != INGOT_DT_FLOAT || vb->type.rank != 1)) return INGOT_OK;
+  int64_t xd[INGOT_MAX_RANK], wd[INGOT_MAX_RANK];
+  int rx = cg_dims(vx, xd), rw = cg_dims(vw, wd);
+  if (rx < 3 || rw != rx || wd[1] != xd[1] || ingot_node_attr_i(k->n, "group", 1) != 1) return INGOT_OK;
+  int64_t P = 1;
+  for (int d = 2; d < rx; d++) {
+    if (wd[d] != 1) return INGOT_OK;
+    P *= xd[d];
+  }
+  if (!ints_all(k->n, "strides", 1) || !ints_all(k->n, "pads", 0)) return INGOT_OK;
+  int64_t Nb = xd[0], C = xd[1], M = wd[0];
+  if (vb && vb->type.dims[0].v != M) return INGOT_OK;
+  cg_gemm_t g;
+  memset(&g, 0, sizeof g);
+  g.M = M, g.N = P, g.K = C;
+  g.nbatch = 1;
+  g.bdims[0] = Nb;
+  g.a_bst[0] = 0;     /* one W for every image */
+  g.b_bst[0] = C * P; /* image n's X */
+  g.a_rs = C, g.a_cs = 1;
+  g.b_rs = P, g.b_cs = 1;
+  g.alpha = g.beta = 1.0f;
+  g.A = k->in[1], g.B = k->in[0];
+  if (vb) {
+    g.has_c = true;
+    g.c_rs = 1, g.c_cs = 0; /* bias[m] along each output row */
+    g.C = k->in[2];
+  }
+  if (!cg_gemm_supported(cg, k, &g)) return INGOT_OK;
+  k->flops = 2.0 * (double)Nb * M * P * C;
+  k->bytes = 4.0 * ((double)Nb * C * P + (double)M * C + (double)Nb * M * P + (vb ? M : 0));
+  *done = true;
+  return cg_gemm_emit(cg, k, &g);
+}
