@@ -149,7 +149,7 @@ for v in $variants; do
     fi
   done
   err=$("$ingot" compare "$qdir/v_$v/out/out.npy" "$model/outputs/out.npy" --tol 1 2>/dev/null | awk '{print $3}')
-  kern=$(grep -o 'MR=[0-9]* NR=32 [a-z0-9]*' "$qdir/v_$v/report.txt" 2>/dev/null | sort -u | tr '\n' ' ')
+  kern=$(grep -o 'MR=[0-9]* NR=[0-9]* \(w8\|vnni\|fp8\|int8\|conv\)' "$qdir/v_$v/report.txt" 2>/dev/null | sort -u | tr '\n' ' ')
   [ "$v" = fp32 ] && kern="f32 GEMM (cg_gemm.c)"
   printf ' %s | %s |\n' "${err:-?}" "${kern:-}"
 done

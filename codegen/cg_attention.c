@@ -269,7 +269,7 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
     for (int q = 0; q < QV; q++) qv[q] = vload(&V, qt, iadd(cg, imul(cg, d, BQ), cg_i64(cg, q * VL)));
     for (int u = 0; u < ju; u++) {
       LLVMValueRef j = iadd(cg, iadd(cg, j0, jl), cg_i64(cg, u));
-      LLVMValueRef ki = kt ? iadd(cg, kbase, iadd(cg, imul(cg, d, M), j)) : iadd(cg, kbase, iadd(cg, imul(cg, j, D), d));
+      LLVMValueRef ki = iadd(cg, kbase, kt ? iadd(cg, imul(cg, d, M), j) : iadd(cg, imul(cg, j, D), d));
       LLVMValueRef kv = vsplat(&V, cg_load(cg, INGOT_DT_FLOAT, K, ki));
       for (int q = 0; q < QV; q++) stv(cg, vfma(&V, kv, qv[q], ld(cg, V.vt, sv[u][q])), sv[u][q]);
     }

@@ -68,7 +68,8 @@ static LLVMValueRef fma3(cg_t *cg, LLVMValueRef a, LLVMValueRef b, LLVMValueRef 
 static LLVMValueRef fast_exp(cg_t *cg, LLVMValueRef x) {
   LLVMBuilderRef b = cg->b;
   LLVMTypeRef ft = LLVMTypeOf(x);
-  LLVMTypeRef it = LLVMGetTypeKind(ft) == LLVMVectorTypeKind ? LLVMVectorType(cg->t_i32, LLVMGetVectorSize(ft)) : cg->t_i32;
+  LLVMTypeRef it =
+      LLVMGetTypeKind(ft) == LLVMVectorTypeKind ? LLVMVectorType(cg->t_i32, LLVMGetVectorSize(ft)) : cg->t_i32;
   LLVMValueRef lo = kf(cg, x, -87.0), hi = kf(cg, x, 88.0);
   LLVMValueRef under = LLVMBuildFCmp(b, LLVMRealOLT, x, lo, "");
   LLVMValueRef xc = LLVMBuildSelect(b, under, lo, x, "");
@@ -99,7 +100,8 @@ static LLVMValueRef fast_tanh(cg_t *cg, LLVMValueRef x) {
   LLVMValueRef z = fabs_(cg, x);
   LLVMValueRef zc = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, z, kf(cg, x, 9.0), ""), kf(cg, x, 9.0), z, "");
   LLVMValueRef t = fast_exp(cg, LLVMBuildFAdd(b, zc, zc, ""));
-  LLVMValueRef big = LLVMBuildFSub(b, kf(cg, x, 1.0), LLVMBuildFDiv(b, kf(cg, x, 2.0), LLVMBuildFAdd(b, t, kf(cg, x, 1.0), ""), ""), "");
+  LLVMValueRef q = LLVMBuildFDiv(b, kf(cg, x, 2.0), LLVMBuildFAdd(b, t, kf(cg, x, 1.0), ""), "");
+  LLVMValueRef big = LLVMBuildFSub(b, kf(cg, x, 1.0), q, "");
   big = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, kf(cg, x, 0.0), ""), LLVMBuildFNeg(b, big, ""), big, "");
   LLVMValueRef s = LLVMBuildFMul(b, x, x, "");
   LLVMValueRef p = kf(cg, x, -5.70498872745e-3);
@@ -404,7 +406,8 @@ static void nest_emit(cg_t *cg, cg_kernel_t *k, const nest_t *N, int d, cursor_t
   nc.pos = iadd(cg, c->pos, imul(cg, iv, inner));
   const ingot_fusion_t *f = fusion_of(k);
   for (uint32_t e = 0; e < f->nextra; e++)
-    if (!c->val[e] && s->st[e][d]) nc.off[e] = iadd(cg, c->off[e] ? c->off[e] : cg_i64(cg, 0), imul(cg, iv, s->st[e][d]));
+    if (!c->val[e] && s->st[e][d])
+      nc.off[e] = iadd(cg, c->off[e] ? c->off[e] : cg_i64(cg, 0), imul(cg, iv, s->st[e][d]));
   nest_emit(cg, k, N, d + 1, &nc);
   /* the innermost loop must stay a loop: fully unrolled (short constant
    * trips), the vectoriser would take the loop around it, with gathers */

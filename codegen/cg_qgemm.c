@@ -59,6 +59,11 @@ typedef struct {
   int w;                /* ingot_qweights_t */
   bool int_a, vnni;
   LLVMTypeRef vf, vi, vi8; /* <L x float>, <L x i32>, <L x i8> */
+  /* float activations: the item's K x (V*L) weights dequantized once into a
+   * stack buffer and reused by every row block of the same channels */
+  bool buffered;
+  LLVMValueRef wbuf;   /* float* (alloca) */
+  LLVMValueRef cur_sp; /* i64* (alloca): the sub-panel now in wbuf, -1 none */
 } qg_t;
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -289,6 +294,11 @@ static void step_k(qg_t *q, item_t *it, LLVMValueRef kk, act_fn act, void *user)
   LLVMValueRef wv[8];
   LLVMValueRef base = LLVMBuildNSWMul(cg->b, kk, i64c(cg, INGOT_QPANEL), "");
   for (int v = 0; v < q->V; v++) {
+    if (q->buffered) {
+      LLVMValueRef bi = LLVMBuildNSWAdd(cg->b, LLVMBuildNSWMul(cg->b, kk, i64c(cg, q->V * q->L), ""), i64c(cg, v * q->L), "");
+      wv[v] = vload(cg, q->vf, cg->t_f32, q->wbuf, bi);
+      continue;
+    }
     LLVMValueRef codes = vload(cg, q->vi8, cg->t_i8, it->wpanel, LLVMBuildNSWAdd(cg->b, base, i64c(cg, v * q->L), ""));
     if (q->int_a) wv[v] = LLVMBuildSExt(cg->b, codes, q->vi, "");
     else if (q->w == INGOT_QW_INT8) wv[v] = LLVMBuildSIToFP(cg->b, codes, q->vf, "");
@@ -411,10 +421,10 @@ static LLVMValueRef epilogue_vec(qg_t *q, item_t *it, const epi_t *e, int r, int
   return y;
 }
 
-/* Register blocking: MR rows x V vectors of accumulators.  A dequantized
- * weight vector serves MR rows, so float activations use one vector and
- * 12 rows (2 conversions per 12 FMAs); VNNI uses 8 rows x 2 vectors (16 of
- * the 32 zmm registers). */
+/* Register blocking: MR rows x V vectors of accumulators: 8 x 2 zmm (16 of
+ * the 32 registers) on AVX-512, 6 x 2 ymm (12 of 16) on AVX2, for float
+ * activations (whose weights come dequantized from the stack buffer) and
+ * for VNNI alike. */
 static void choose_blocking(qg_t *q, int mr_cap) {
   bool wide = q->cg->vector_bits >= 512;
   q->L = wide ? 16 : 8;
@@ -428,8 +438,8 @@ static void choose_blocking(qg_t *q, int mr_cap) {
     q->V = 1;
     q->MR = 8;
   } else {
-    q->V = 1;
-    q->MR = 12;
+    q->V = 2;
+    q->MR = wide ? 8 : 6;
   }
   if (q->MR > mr_cap) q->MR = mr_cap;
   if (q->MR > q->M) q->MR = (int)q->M;
@@ -484,6 +494,14 @@ static ingot_status_t setup(qg_t *q, epi_t *e, float act_scale) {
 /* Opens the item loop and the item's state; the caller emits the K loop. */
 static void item_begin(qg_t *q, item_t *it, cg_loop_t *Lw) {
   cg_t *cg = q->cg;
+  q->buffered = !q->int_a && q->K * q->V * q->L * 4 <= 256 * 1024;
+  if (q->buffered) {
+    q->wbuf = cg_alloca(cg, LLVMArrayType(cg->t_f32, (unsigned)(q->K * q->V * q->L)), "wbuf");
+    LLVMSetAlignment(q->wbuf, 64);
+    q->wbuf = LLVMBuildBitCast(cg->b, q->wbuf, LLVMPointerType(cg->t_f32, 0), "");
+    q->cur_sp = cg_alloca(cg, cg->t_i64, "cur_sp");
+    LLVMBuildStore(cg->b, i64c(cg, -1), q->cur_sp);
+  }
   LLVMValueRef w = cg_loop_begin(cg, Lw, q->k->begin, q->k->end, "item");
   LLVMValueRef sp = LLVMBuildUDiv(cg->b, w, i64c(cg, q->NRB), "");
   LLVMValueRef rb = LLVMBuildURem(cg->b, w, i64c(cg, q->NRB), "");
@@ -496,6 +514,24 @@ static void item_begin(qg_t *q, item_t *it, cg_loop_t *Lw) {
   LLVMValueRef woff = LLVMBuildNSWMul(cg->b, it->p, i64c(cg, q->Kp * INGOT_QPANEL), "");
   woff = LLVMBuildNSWAdd(cg->b, woff, q->w == INGOT_QW_INT8X4 ? LLVMBuildNSWMul(cg->b, c0, i64c(cg, 4), "") : c0, "");
   it->wpanel = gep(cg, cg->t_i8, q->k->in[1], woff);
+  if (q->buffered) { /* consecutive items share the sub-panel: dequantize once per thread and sub-panel */
+    cg_if_t fresh;
+    cg_if_begin(cg, &fresh, LLVMBuildICmp(cg->b, LLVMIntNE, LLVMBuildLoad2(cg->b, cg->t_i64, q->cur_sp, ""), sp, ""));
+    cg_loop_t Lk;
+    LLVMValueRef kk = cg_loop_begin(cg, &Lk, i64c(cg, 0), i64c(cg, q->K), "deq");
+    for (int v = 0; v < q->V; v++) {
+      LLVMValueRef codes = vload(cg, q->vi8, cg->t_i8, it->wpanel,
+                                 LLVMBuildNSWAdd(cg->b, LLVMBuildNSWMul(cg->b, kk, i64c(cg, INGOT_QPANEL), ""),
+                                                 i64c(cg, v * q->L), ""));
+      LLVMValueRef wv = q->w == INGOT_QW_INT8 ? LLVMBuildSIToFP(cg->b, codes, q->vf, "")
+                                              : fp8_decode_vec(cg, codes, q->L, q->w == INGOT_QW_E5M2);
+      vstore(cg, wv, cg->t_f32, q->wbuf,
+             LLVMBuildNSWAdd(cg->b, LLVMBuildNSWMul(cg->b, kk, i64c(cg, q->V * q->L), ""), i64c(cg, v * q->L), ""));
+    }
+    cg_loop_end(cg, &Lk);
+    LLVMBuildStore(cg->b, sp, q->cur_sp);
+    cg_if_end(cg, &fresh);
+  }
   zero_acc(q, it);
 }
 

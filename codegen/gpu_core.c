@@ -27,7 +27,7 @@
  * output i, weights + offset, arena + offset).  Generic kernels run 128
  * threads per block over ceil(work / 128) blocks; special kernels choose
  * their grid, block and dynamic shared memory (gpu_gemm.c, gpu_attn.c,
- * gpu_norm.c).  Memory planning is the CPU backend's (passes/memplan.c):
+ * gpu_norm.c, gpu_ew.c).  Memory planning is the CPU backend's (passes/memplan.c):
  * one device arena per model, offsets fixed at compile time. */
 #include <errno.h>
 #include <llvm-c/Analysis.h>
@@ -476,6 +476,7 @@ ingot_status_t ingot_gpu_add_bucket(ingot_gpu_t *gpu, const ingot_graph_t *g, co
       else if (gpu_gemm_match(gpu, g, (int32_t)i)) special = gpu_emit_gemm;
       else if (gpu_conv_match(gpu, g, (int32_t)i)) special = gpu_emit_conv;
       else if (gpu_rownorm_match(gpu, g, (int32_t)i)) special = gpu_emit_rownorm;
+      else if (gpu_elementwise_match(gpu, g, (int32_t)i)) special = gpu_emit_elementwise;
     }
     st = build_kernel(gpu, g, &plan, (int32_t)i, vals, n->ninputs, n->noutputs, special, emit, bi);
   }

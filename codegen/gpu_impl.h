@@ -192,6 +192,8 @@ ingot_status_t gpu_emit_gemm(ingot_gpu_t *gpu, cg_kernel_t *k, gpu_launch_t *L);
 bool gpu_conv_match(const ingot_gpu_t *gpu, const ingot_graph_t *g, int32_t node);
 ingot_status_t gpu_emit_conv(ingot_gpu_t *gpu, cg_kernel_t *k, gpu_launch_t *L);
 bool gpu_rownorm_match(const ingot_gpu_t *gpu, const ingot_graph_t *g, int32_t node);
+bool gpu_elementwise_match(const ingot_gpu_t *gpu, const ingot_graph_t *g, int32_t node);
+ingot_status_t gpu_emit_elementwise(ingot_gpu_t *gpu, cg_kernel_t *k, gpu_launch_t *L);
 ingot_status_t gpu_emit_rownorm(ingot_gpu_t *gpu, cg_kernel_t *k, gpu_launch_t *L);
 
 /* Flash attention for fused nodes with the ATTENTION anchor (passes/fusion.h). */

@@ -622,7 +622,8 @@ ingot_status_t ingot_quant_prepare(ingot_quant_t *q, const char *path, FILE *log
   ingot_status_t st = ingot_calib_load(g, q->calib_dir, &cs);
   ingot_graph_free(g);
   if (st) return st;
-  if (!q->load_scales) st = calibrate(q, path, &cs, log);
+  /* int8-weight uses no activation ranges: calibrate only to save them */
+  if (!q->load_scales && (q->mode != INGOT_QUANT_INT8_WEIGHT || q->save_scales)) st = calibrate(q, path, &cs, log);
   if (!st && q->save_scales) st = ingot_quant_save_scales(q, q->save_scales);
   if (!st && q->keep_auto) st = choose_auto(q, path, &cs, log);
   ingot_calib_free(&cs);

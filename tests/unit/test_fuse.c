@@ -371,8 +371,8 @@ static ingot_graph_t *b_groupnorm(ins_t *ins, int variant) {
            weight(g, "b", 3, D(8, 1, 1), 3));
   } else {
     g->opset = 18;
-    int32_t n = cgt_node(g, INGOT_OP_GROUP_NORM, 3, (int32_t[]){x, weight(g, "w", 1, D(4), 2), weight(g, "b", 1, D(4), 3)},
-                         "a");
+    int32_t gw = weight(g, "w", 1, D(4), 2), gb = weight(g, "b", 1, D(4), 3);
+    int32_t n = cgt_node(g, INGOT_OP_GROUP_NORM, 3, (int32_t[]){x, gw, gb}, "a");
     cgt_attr_i(g, n, "num_groups", 4);
     y = g->nodes[n].outputs[0];
   }
