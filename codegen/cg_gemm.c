@@ -36,7 +36,14 @@
  * whole vectors where the layout allows (cg_gemm_epilogue.c), else lane by
  * lane through cg_store_out.  Edge tiles (M % MR rows, N % NR columns) are
  * the same microkernel instantiated at their size, with masked loads and
- * stores on the last partial vector. */
+ * stores on the last partial vector.
+ *
+ * A 2-D convolution (cg_gemm_try_conv2d) is the same product with A = W
+ * [M, C*kh*kw] and B = im2col of the image: at each K block a work item
+ * gathers its columns (L lanes per masked gather, zero in the padding) into
+ * a stack buffer laid out like packed B ([panel][KC][NR]), at most
+ * COLBUF_BYTES (its N block shrinks to fit), and the microkernel reads it as
+ * packed panels. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +52,7 @@
 
 #define MAX_MR 16
 #define MAX_NV 8
+#define COLBUF_BYTES (256 * 1024) /* largest im2col K block put on a worker's stack */
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -56,6 +64,8 @@ typedef struct {
   int L;           /* lanes */
   LLVMTypeRef vt;  /* <L x float> */
   bool packed;     /* B packed at compile time */
+  bool panels;     /* B read as [panel][k][NR] panels: packed, or the im2col buffer */
+  LLVMValueRef col, j0; /* im2col: the buffer of this K block's panels, and its first column */
   cg_vepi_t epi;
   /* the current item */
   LLVMValueRef a, b, y; /* float*: this batch's A, B (or packed B) and Y */
@@ -189,6 +199,66 @@ static void store_final(gx_t *x, LLVMValueRef v, LLVMValueRef row, LLVMValueRef 
   }
 }
 
+#define MAX_NR_LANES 16
+
+static LLVMValueRef vsplat_i64(cg_t *cg, LLVMTypeRef it, LLVMValueRef s, int lanes) {
+  LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(it), s, LLVMConstInt(cg->t_i32, 0, 0), "");
+  LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes));
+  return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(it), zeros, "");
+}
+
+/* ---- im2col ------------------------------------------------------------------------------ */
+
+/* The current K block's columns [j0, j0 + jcnt) of the convolution's column
+ * matrix into x->col as [panel][k (KC)][NR], zero past N and outside the image. */
+static void build_col(gx_t *x, LLVMValueRef jcnt) {
+  cg_t *cg = x->cg;
+  LLVMBuilderRef b = cg->b;
+  const cg_gemm_t *g = x->g;
+  int64_t nr = x->t.nr, kk2 = g->kh * g->kw;
+  cg_loop_t Lk, Lj;
+  LLVMValueRef kk = cg_loop_begin(cg, &Lk, i64c(cg, 0), x->kcnt, "col.k");
+  LLVMValueRef kg = iadd(cg, x->k0, kk);
+  LLVMValueRef c = LLVMBuildUDiv(b, kg, i64c(cg, kk2), "");
+  LLVMValueRef r = LLVMBuildURem(b, kg, i64c(cg, kk2), "");
+  LLVMValueRef dy = LLVMBuildUDiv(b, r, i64c(cg, g->kw), ""), dx = LLVMBuildURem(b, r, i64c(cg, g->kw), "");
+  LLVMValueRef xc = fgep(cg, x->b, imul(cg, c, g->ih * g->iw));
+  LLVMValueRef dst = fgep(cg, x->col, imul(cg, kk, nr));
+  /* jcnt is a multiple of NR: L lanes at a time, one masked gather each */
+  int L = x->L;
+  LLVMTypeRef it = LLVMVectorType(cg->t_i64, (unsigned)L);
+  LLVMValueRef iota[MAX_NR_LANES];
+  for (int l = 0; l < L; l++) iota[l] = LLVMConstInt(cg->t_i64, (unsigned long long)l, 0);
+  LLVMValueRef viota = LLVMConstVector(iota, (unsigned)L);
+#define VS(v) vsplat_i64(cg, it, (v), L)
+  LLVMValueRef jv = cg_loop_begin(cg, &Lj, i64c(cg, 0), LLVMBuildUDiv(b, jcnt, i64c(cg, L), ""), "col.j");
+  LLVMValueRef jj = imul(cg, jv, L);
+  LLVMValueRef j = LLVMBuildAdd(b, VS(iadd(cg, x->j0, jj)), viota, "");
+  LLVMValueRef oh = LLVMBuildUDiv(b, j, VS(i64c(cg, g->ow_n)), "");
+  LLVMValueRef ow = LLVMBuildSub(b, j, LLVMBuildMul(b, oh, VS(i64c(cg, g->ow_n)), ""), "");
+  LLVMValueRef iy0 = VS(LLVMBuildNSWSub(b, dy, i64c(cg, g->ph), ""));
+  LLVMValueRef ix0 = VS(LLVMBuildNSWSub(b, dx, i64c(cg, g->pw), ""));
+  LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, oh, VS(i64c(cg, g->sh)), ""), iy0, "");
+  LLVMValueRef ix = LLVMBuildAdd(b, LLVMBuildMul(b, ow, VS(i64c(cg, g->sw)), ""), ix0, "");
+  LLVMValueRef ok = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, VS(i64c(cg, g->ih)), ""),
+                                 LLVMBuildICmp(b, LLVMIntULT, ix, VS(i64c(cg, g->iw)), ""), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLT, j, VS(i64c(cg, g->N)), ""), "");
+  LLVMValueRef idx = LLVMBuildSelect(b, ok, LLVMBuildAdd(b, LLVMBuildMul(b, iy, VS(i64c(cg, g->iw)), ""), ix, ""),
+                                     LLVMConstNull(it), "");
+#undef VS
+  LLVMValueRef ptrs = LLVMBuildGEP2(b, cg->t_f32, xc, &idx, 1, "");
+  LLVMTypeRef vt = x->vt, tys[2] = {vt, LLVMTypeOf(ptrs)};
+  unsigned id = LLVMLookupIntrinsicID("llvm.masked.gather", strlen("llvm.masked.gather"));
+  LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
+  LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, 2);
+  LLVMValueRef args[4] = {ptrs, LLVMConstInt(cg->t_i32, 4, 0), ok, LLVMConstNull(vt)};
+  LLVMValueRef v = LLVMBuildCall2(b, ft, f, args, 4, "");
+  LLVMValueRef pq = LLVMBuildUDiv(b, jj, i64c(cg, nr), ""), pl = LLVMBuildURem(b, jj, i64c(cg, nr), "");
+  cg_vstore(cg, v, fgep(cg, dst, iadd(cg, imul(cg, pq, x->t.kc * nr), pl)), L, L);
+  cg_loop_end(cg, &Lj);
+  cg_loop_end(cg, &Lk);
+}
+
 /* ---- the microkernel ---------------------------------------------------------------------- */
 
 /* One mr x nv tile at rows [i, i+mr), columns [j, j + nv*L) (the last vector
@@ -213,8 +283,9 @@ static void emit_tile(gx_t *x, int mr, int nv, int valid, LLVMValueRef i, LLVMVa
       acc[r][v] = LLVMBuildSelect(b, x->first, zero, old, "");
     }
   LLVMValueRef arow = fgep(cg, x->a, iadd(cg, imul(cg, i, g->a_rs), imul(cg, x->k0, g->a_cs)));
-  LLVMValueRef bp = x->packed ? fgep(cg, x->b, iadd(cg, imul(cg, j, g->K), imul(cg, x->k0, nr)))
-                              : fgep(cg, x->b, iadd(cg, imul(cg, x->k0, g->b_rs), j));
+  LLVMValueRef bp = g->im2col ? fgep(cg, x->col, imul(cg, LLVMBuildNSWSub(b, j, x->j0, ""), x->t.kc))
+                    : x->packed ? fgep(cg, x->b, iadd(cg, imul(cg, j, g->K), imul(cg, x->k0, nr)))
+                                : fgep(cg, x->b, iadd(cg, imul(cg, x->k0, g->b_rs), j));
 
   /* do { ... } while (++kk < kcnt): a K block is never empty */
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
@@ -226,10 +297,10 @@ static void emit_tile(gx_t *x, int mr, int nv, int valid, LLVMValueRef i, LLVMVa
   LLVMValueRef phi[MAX_MR][MAX_NV], next[MAX_MR][MAX_NV];
   for (int r = 0; r < mr; r++)
     for (int v = 0; v < nv; v++) phi[r][v] = LLVMBuildPhi(b, x->vt, "acc");
-  LLVMValueRef bk = fgep(cg, bp, imul(cg, kk, x->packed ? nr : g->b_rs));
+  LLVMValueRef bk = fgep(cg, bp, imul(cg, kk, x->panels ? nr : g->b_rs));
   LLVMValueRef bv[MAX_NV];
   for (int v = 0; v < nv; v++)
-    bv[v] = cg_vload(cg, fgep(cg, bk, i64c(cg, v * L)), L, (x->packed || v < nv - 1) ? L : valid);
+    bv[v] = cg_vload(cg, fgep(cg, bk, i64c(cg, v * L)), L, (x->panels || v < nv - 1) ? L : valid);
   LLVMValueRef ak = fgep(cg, arow, imul(cg, kk, g->a_cs));
   for (int r = 0; r < mr; r++) {
     LLVMValueRef s = LLVMBuildLoad2(b, cg->t_f32, fgep(cg, ak, i64c(cg, r * g->a_rs)), "");
@@ -300,11 +371,25 @@ ingot_status_t cg_gemm_emit(cg_t *cg, cg_kernel_t *k, const cg_gemm_t *g) {
   const ingot_fusion_t *f = (const ingot_fusion_t *)k->fusion;
   int64_t batch = 1;
   for (int d = 0; d < g->nbatch; d++) batch *= g->bdims[d];
-  cg_gemm_problem_t p = {batch, g->M, g->N, g->K, x.packed, true, 0};
+  x.panels = x.packed || g->im2col;
+  cg_gemm_problem_t p = {batch, g->M, g->N, g->K, x.panels, true, 0};
   p.epilogue_ops = (g->alpha != 1.0f) + 2 * g->has_c + (f ? (int)f->nsteps : 0);
   cg_gemm_choose_tiling(cg->target, &p, &x.t);
   if (x.t.mr > MAX_MR || x.t.nv > MAX_NV)
     return cg_error(cg, k, INGOT_CODE_INTERNAL, "GEMM tile %dx%d exceeds the emitter's limits", x.t.mr, x.t.nv);
+  if (g->im2col && x.t.lanes > MAX_NR_LANES)
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "im2col with %d lanes exceeds the emitter's limit", x.t.lanes);
+  if (g->im2col) { /* the column buffer of one K block must fit the stack: fewer panels per N block */
+    int64_t np0 = cdiv(g->N, x.t.nr), cap = COLBUF_BYTES / (int64_t)(4 * x.t.kc * x.t.nr);
+    if (cap < 1)
+      return cg_error(cg, k, INGOT_CODE_INTERNAL, "im2col block KC=%lld x NR=%d exceeds the stack budget",
+                      (long long)x.t.kc, x.t.nr);
+    if (x.t.panels_per_nblock > cap) {
+      x.t.panels_per_nblock = cap;
+      x.t.nblocks = cdiv(np0, cap);
+      x.t.work = batch * x.t.mblocks * x.t.nblocks;
+    }
+  }
   x.L = x.t.lanes;
   x.vt = LLVMVectorType(cg->t_f32, (unsigned)x.L);
   cg_vepi_init(cg, k, g->N, x.L, &x.epi);
@@ -343,6 +428,12 @@ ingot_status_t cg_gemm_emit(cg_t *cg, cg_kernel_t *k, const cg_gemm_t *g) {
   LLVMValueRef last_m = LLVMBuildICmp(cg->b, LLVMIntEQ, mb, i64c(cg, x.t.mblocks - 1), "");
   LLVMValueRef last_n = LLVMBuildICmp(cg->b, LLVMIntEQ, nb, i64c(cg, x.t.nblocks - 1), "");
 
+  if (g->im2col) {
+    x.col = LLVMBuildBitCast(
+        cg->b, cg_alloca(cg, LLVMArrayType(cg->t_f32, (unsigned)(x.t.kc * ppb * x.t.nr)), "im2col"),
+        LLVMPointerType(cg->t_f32, 0), "");
+    x.j0 = imul(cg, q0, x.t.nr);
+  }
   cg_loop_t Lk;
   if (x.t.kblocks > 1) {
     LLVMValueRef kb = cg_loop_begin(cg, &Lk, i64c(cg, 0), i64c(cg, x.t.kblocks), "kblock");
@@ -354,6 +445,8 @@ ingot_status_t cg_gemm_emit(cg_t *cg, cg_kernel_t *k, const cg_gemm_t *g) {
     x.k0 = i64c(cg, 0);
     x.kcnt = i64c(cg, g->K);
   }
+  if (g->im2col) /* this K block's columns: the N block's panels (the last may hold fewer) */
+    build_col(&x, imin(cg, i64c(cg, ppb * x.t.nr), LLVMBuildNSWSub(cg->b, i64c(cg, np * x.t.nr), x.j0, "")));
   if (nfull > 0) {
     cg_loop_t Lq;
     LLVMValueRef q = cg_loop_begin(cg, &Lq, q0, q1, "panel");
@@ -417,6 +510,38 @@ ingot_status_t cg_gemm_try_conv(cg_t *cg, cg_kernel_t *k, bool *done) {
   if (!cg_gemm_supported(cg, k, &g)) return INGOT_OK;
   k->flops = 2.0 * (double)Nb * M * P * C;
   k->bytes = 4.0 * ((double)Nb * C * P + (double)M * C + (double)Nb * M * P + (vb ? M : 0));
+  *done = true;
+  return cg_gemm_emit(cg, k, &g);
+}
+
+ingot_status_t cg_gemm_try_conv2d(cg_t *cg, cg_kernel_t *k, const cg_conv2d_t *c, bool *done) {
+  *done = false;
+  const ingot_value_t *vx = k->vin[0], *vw = k->nin > 1 ? k->vin[1] : NULL, *vb = k->nin > 2 ? k->vin[2] : NULL;
+  if (!vx || !vw || vx->type.dtype != INGOT_DT_FLOAT || vw->type.dtype != INGOT_DT_FLOAT) return INGOT_OK;
+  if (vb && (vb->type.dtype != INGOT_DT_FLOAT || vb->type.rank != 1 || vb->type.dims[0].v != c->M)) return INGOT_OK;
+  cg_gemm_t g;
+  memset(&g, 0, sizeof g);
+  g.M = c->M, g.N = c->oh * c->ow, g.K = c->C * c->kh * c->kw;
+  g.nbatch = 1;
+  g.bdims[0] = c->N;
+  g.a_bst[0] = 0;                  /* one W for every image */
+  g.b_bst[0] = c->C * c->ih * c->iw; /* image n */
+  g.a_rs = g.K, g.a_cs = 1;        /* W [M, C*kh*kw] read in place */
+  g.b_rs = g.N, g.b_cs = 1;
+  g.alpha = g.beta = 1.0f;
+  g.A = k->in[1], g.B = k->in[0];
+  g.im2col = true;
+  g.ih = c->ih, g.iw = c->iw, g.kh = c->kh, g.kw = c->kw, g.sh = c->sh, g.sw = c->sw, g.ph = c->ph, g.pw = c->pw;
+  g.ow_n = c->ow;
+  if (vb) {
+    g.has_c = true;
+    g.c_rs = 1, g.c_cs = 0;
+    g.C = k->in[2];
+  }
+  if (!cg_gemm_supported(cg, k, &g)) return INGOT_OK;
+  k->flops = 2.0 * (double)c->N * g.M * g.N * g.K;
+  k->bytes = 4.0 * ((double)c->N * c->C * c->ih * c->iw + (double)g.M * g.K + (double)c->N * g.M * g.N +
+                    (vb ? g.M : 0));
   *done = true;
   return cg_gemm_emit(cg, k, &g);
 }

@@ -32,6 +32,12 @@ typedef struct {
   bool has_c;                      /* add beta * C(i,j) = C[i*c_rs + j*c_cs] (strides 0 on broadcast axes) */
   int64_t c_rs, c_cs;
   LLVMValueRef A, B, C;            /* float* element pointers */
+  /* With im2col: B is not a matrix but the column view of a 2-D convolution's
+   * input image (per batch at B + b_bst): B(k, j) = X[c][oh*sh - ph + dy][ow*sw - pw + dx]
+   * (0 outside the image) with k = (c*kh + dy)*kw + dx, j = oh*ow_n + ow; each
+   * K block of each work item's columns is built into a stack buffer. */
+  bool im2col;
+  int64_t ih, iw, kh, kw, sh, sw, ph, pw, ow_n;
 } cg_gemm_t;
 
 /* Whether the fast path compiles this product: float32 output and operands,
@@ -52,6 +58,14 @@ bool cg_gemm_packs_only(const ingot_graph_t *g, int32_t v);
  * float32) is, per image n, Y[n] [M, P] = W [M, C] x X[n] [C, P] + bias over
  * the P spatial positions.  *done tells whether it emitted the kernel. */
 ingot_status_t cg_gemm_try_conv(cg_t *cg, cg_kernel_t *k, bool *done) INGOT_MUST_USE;
+
+/* A general 2-D convolution (group 1, no dilation, float32) as an implicit
+ * GEMM per image: Y[n] [M, OH*OW] = W [M, C*kh*kw] x im2col(X[n]) + bias.
+ * The caller has validated the geometry (pads: the leading pads). */
+typedef struct {
+  int64_t N, C, M, ih, iw, kh, kw, sh, sw, ph, pw, oh, ow;
+} cg_conv2d_t;
+ingot_status_t cg_gemm_try_conv2d(cg_t *cg, cg_kernel_t *k, const cg_conv2d_t *c, bool *done) INGOT_MUST_USE;
 
 /* ---- vector epilogue (cg_gemm_epilogue.c) ------------------------------------------------ */
 

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "codegen/cg_fused_impl.h"
+#include "codegen/cg_gemm.h"
 
 #define ROWBUF_BYTES 65536 /* largest row accumulator put on a worker's stack */
 #define KW_UNROLL 8        /* last-dim kernel widths up to this are unrolled at compile time */
@@ -428,6 +429,15 @@ static ingot_status_t emit_conv_rows(cg_t *cg, cg_kernel_t *k, const geo_t *g, b
 ingot_status_t cg_emit_conv(cg_t *cg, cg_kernel_t *k) {
   geo_t g;
   INGOT_RETURN_IF_ERROR(conv_geo(cg, k, &g));
+  bool done;
+  INGOT_RETURN_IF_ERROR(cg_gemm_try_conv(cg, k, &done)); /* 1x1 convolutions: a GEMM per image */
+  if (done) return INGOT_OK;
+  if (g.nsp == 2 && g.group == 1 && g.dil[0] == 1 && g.dil[1] == 1) { /* implicit GEMM over im2col */
+    cg_conv2d_t c = {g.N, g.C, g.M, g.in[0], g.in[1], g.ks[0], g.ks[1], g.stride[0], g.stride[1],
+                     g.pb[0], g.pb[1], g.out[0], g.out[1]};
+    INGOT_RETURN_IF_ERROR(cg_gemm_try_conv2d(cg, k, &c, &done));
+    if (done) return INGOT_OK;
+  }
   return emit_conv_rows(cg, k, &g, false);
 }
 

@@ -2,34 +2,35 @@
  * interp/k_quant.c, weight layouts in ir/quant_codec.h).
  *
  * IngotQLinear is a register-blocked GEMM written as explicit LLVM vector
- * code.  Work items are (panel of 32 output channels, block of MR rows):
+ * code.  Weights come in panels of 32 output channels, K-major; a work item
+ * is (V*L channels of one panel, a block of MR rows), L lanes per vector
+ * (16 on AVX-512, 8 on AVX2), MR x V accumulators (8 x 2 zmm, 6 x 2 ymm):
  *
- *   for item in [begin, end):          panel p = item / NRB, rows r0 = (item % NRB) * MR
- *     acc[MR][32 / L] = 0              L lanes per vector (16 on AVX-512, 8 on AVX2)
- *     for k:                           the weights panel is one contiguous K x 32 block
- *       w[v] = dequant(W[p][k][v*L .. v*L+L))
+ *   for item in [begin, end):          consecutive items share their channels
+ *     acc[MR][V] = 0
+ *     for k:                           K-major: one contiguous stream per item
+ *       w[v] = weights(k, channels v*L .. v*L+L)
  *       for r < MR: acc[r][v] += splat(A[r0 + r][k]) * w[v]
- *     Y[r0 + r][32p ..] = acc[r] * scale (+ bias)       per-channel scale at the end of the K sum
+ *     Y[r0 + r][channels] = acc[r] * scale (+ bias)     per-channel scale after the K sum
  *
- * Consecutive items share a panel, which stays in L1/L2 while the rows
- * stream.  Rows past M (the last block) recompute row M-1 and are not
- * stored; channels past N are zero weights, and the last panel's stores are
- * cut at N.  The weights are dequantized once per k per item and reused by
- * MR rows.  Variants:
+ * Rows past M (the last block) recompute row M-1 and are not stored;
+ * channels past N are zero weights and their stores are cut at N.
  *
- *   f32 x int8      (int8-weight)  w = sitofp(int8)
- *   f32 x fp8       (fp8-e4m3)     w = decoded E4M3FN / E5M2 codes (integer ops)
- *   int8 x int8x4   (w8a8)         with AVX-512 VNNI: vpdpbusd over groups of 4 k,
- *                                  llvm.x86.avx512.vpdpbusd.512.  It multiplies
- *                                  unsigned by signed bytes, so the activation
- *                                  bytes are offset by +128 (xor 0x80) and
- *                                  128 * sum_k W[k][j] is subtracted at the end
- *                                  (precomputed, in the weights blob: the
- *                                  oneDNN compensation trick).  Without VNNI:
- *                                  the same loop with widening i32 multiplies and
- *                                  a pairwise add tree (LLVM selects pmaddwd /
- *                                  vpmulld + adds; AVX2 fallback).
- *   int8 x int8     (IngotQConv w8a8) widening i32 multiply-add per k.
+ *   float x int8 / fp8  (int8-weight, fp8-e4m3): the item's K x V*L weights
+ *       are dequantized (sitofp, or E4M3FN/E5M2 decoded with integer ops)
+ *       into a float32 stack buffer the first time a thread meets those
+ *       channels, and every later row block of the same channels reads the
+ *       buffer: the conversion is paid once per thread and panel, and the
+ *       inner loop is a plain FMA microkernel.
+ *   int8 x int8x4  (w8a8): with AVX-512 VNNI, vpdpbusd over groups of 4 k
+ *       (llvm.x86.avx512.vpdpbusd.512).  It multiplies unsigned by signed
+ *       bytes, so the activation bytes are offset by +128 (xor 0x80 on the
+ *       broadcast 32-bit group) and 128 * sum_k W[k][j] is subtracted at the
+ *       end (precomputed into the weights blob: the oneDNN compensation
+ *       trick).  Without VNNI: the same loop with widening i32 multiplies and
+ *       a pairwise add tree, which LLVM lowers to vpmaddwd / vpmulld + adds
+ *       (the AVX2 fallback).
+ *   int8 x int8    (IngotQConv w8a8): widening i32 multiply-add per k.
  * Integer sums are exact in int32 (|A|, |W| <= 127 and K < 2^17), and the
  * epilogue performs the evaluator's float32 operations in its order, so
  * w8a8 results agree with the oracle bit for bit.

@@ -745,7 +745,7 @@ void ingot_gpu_report(const ingot_gpu_t *gpu, FILE *f) {
   for (int bi = 0; bi < gpu->nbuckets; bi++) {
     const gpu_bucket_t *b = &gpu->buckets[bi];
     fprintf(f, "  bucket %d (%s) kernels:\n", bi, b->name);
-    fprintf(f, "    %-16s %-10s %-10s %-16s %-12s %6s %5s %6s %5s %9s  %s\n", "entry", "op", "kind", "grid", "block",
+    fprintf(f, "    %-16s %-10s %-11s %-16s %-12s %6s %5s %6s %5s %9s  %s\n", "entry", "op", "kind", "grid", "block",
             "smem", "regs", "spill", "occ", "pred us", "tiles / node");
     for (int i = b->first_kernel; i < b->first_kernel + b->nkernels; i++) {
       const gpu_kernel_t *K = &gpu->kernels[i];
@@ -757,7 +757,7 @@ void ingot_gpu_report(const ingot_gpu_t *gpu, FILE *f) {
       else snprintf(regs, sizeof regs, "n/a");
       if (I->spill_stores >= 0) snprintf(spill, sizeof spill, "%d", I->spill_stores + I->spill_loads);
       else snprintf(spill, sizeof spill, "n/a");
-      fprintf(f, "    %-16s %-10s %-10s %-16s %-12s %6u %5s %6s %5d %9.2f  %s; %s\n", I->entry + strlen(gpu->name) + 1,
+      fprintf(f, "    %-16s %-10s %-11s %-16s %-12s %6u %5s %6s %5d %9.2f  %s; %s\n", I->entry + strlen(gpu->name) + 1,
               I->op, I->kind, grid, block, I->shared_bytes, regs, spill, I->occupancy, I->predicted_us, K->tiles,
               I->node);
       total += I->predicted_us;

@@ -291,30 +291,42 @@ static void load_tile(gemm_t *G, LLVMValueRef slot, LLVMValueRef ktile) {
 
 static const int fmt_of[] = {GPU_FMT_F16, GPU_FMT_BF16, GPU_FMT_TF32, GPU_FMT_E4M3};
 
-static LLVMValueRef ld_smem(cg_t *c, ingot_gpu_t *gpu, LLVMTypeRef t, LLVMValueRef off, unsigned align) {
-  (void)c;
-  return gpu_ld_smem(gpu, t, off, align);
+/* Shared-memory pointer to this lane's element (row0, k0) of an operand's
+ * tile in a slot: fragment loads are then this pointer plus compile-time
+ * offsets, which fold into ld.shared [%rd+imm] (one live register per
+ * operand instead of one per load). */
+static LLVMValueRef lane_ptr(gemm_t *G, const operand_t *op, LLVMValueRef slot_base, LLVMValueRef row0, LLVMValueRef k0) {
+  cg_t *c = G->c;
+  LLVMValueRef e = op->mode == OP_MNMAJOR ? LLVMBuildAdd(c->b, LLVMBuildMul(c->b, k0, gpu_i32(c, op->ld), ""), row0, "")
+                                          : LLVMBuildAdd(c->b, LLVMBuildMul(c->b, row0, gpu_i32(c, op->ld), ""), k0, "");
+  return gpu_smem_ptr(G->gpu, LLVMBuildAdd(c->b, slot_base, LLVMBuildMul(c->b, e, gpu_i32(c, op->ebytes), ""), ""));
 }
 
-/* The operand register holding e values at (row mn, k..k+e-1) of a tile. */
-static LLVMValueRef frag_reg(gemm_t *G, const operand_t *op, LLVMValueRef slot_base, LLVMValueRef mn, LLVMValueRef k) {
+static LLVMValueRef ld_at(cg_t *c, LLVMValueRef base, int64_t off, LLVMTypeRef t, unsigned align) {
+  LLVMValueRef idx = gpu_i32(c, off);
+  LLVMValueRef p = LLVMBuildInBoundsGEP2(c->b, c->t_i8, base, &idx, 1, "");
+  LLVMValueRef v = LLVMBuildLoad2(c->b, t, LLVMBuildBitCast(c->b, p, LLVMPointerType(t, 3), ""), "");
+  LLVMSetAlignment(v, align);
+  return v;
+}
+
+/* The operand register holding e values at (lane row + dr, lane k + dk ..
+ * + e-1) of a tile, lp from lane_ptr. */
+static LLVMValueRef frag_reg(gemm_t *G, const operand_t *op, LLVMValueRef lp, int dr, int dk) {
   cg_t *c = G->c;
   int e = G->P->epr;
-  if (op->mode == OP_PACKED)
-    return ld_smem(c, G->gpu, c->t_i32, tile_off(G, op, slot_base, mn, k), 4);
+  if (op->mode == OP_PACKED) return ld_at(c, lp, ((int64_t)dr * op->ld + dk) * op->ebytes, c->t_i32, 4);
   LLVMValueRef v[4];
   if (op->mode == OP_KMAJOR || op->mode == OP_CONV) {
-    LLVMValueRef off = tile_off(G, op, slot_base, mn, k);
+    int64_t off = ((int64_t)dr * op->ld + dk) * 4;
     if (e == 1) {
-      v[0] = ld_smem(c, G->gpu, c->t_f32, off, 4);
+      v[0] = ld_at(c, lp, off, c->t_f32, 4);
     } else {
-      LLVMTypeRef vt = LLVMVectorType(c->t_f32, (unsigned)e);
-      LLVMValueRef vv = ld_smem(c, G->gpu, vt, off, (unsigned)(4 * e));
+      LLVMValueRef vv = ld_at(c, lp, off, LLVMVectorType(c->t_f32, (unsigned)e), (unsigned)(4 * e));
       for (int i = 0; i < e; i++) v[i] = LLVMBuildExtractElement(c->b, vv, gpu_i32(c, i), "");
     }
   } else {
-    for (int i = 0; i < e; i++)
-      v[i] = ld_smem(c, G->gpu, c->t_f32, tile_off(G, op, slot_base, LLVMBuildAdd(c->b, k, gpu_i32(c, i), ""), mn), 4);
+    for (int i = 0; i < e; i++) v[i] = ld_at(c, lp, ((int64_t)(dk + i) * op->ld + dr) * 4, c->t_f32, 4);
   }
   return gpu_cvt_pack(c, fmt_of[G->prec], v);
 }
@@ -328,21 +340,15 @@ static void compute_slot(gemm_t *G, LLVMValueRef slot) {
   LLVMValueRef arow0 = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, G->wm, gpu_i32(c, wm_rows), ""), G->g, "");
   LLVMValueRef bcol0 = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, G->wn, gpu_i32(c, wn_cols), ""), G->g, "");
   LLVMValueRef et = LLVMBuildMul(c->b, G->t, gpu_i32(c, P->epr), "");
+  LLVMValueRef ap = lane_ptr(G, &G->A, a_base, arow0, et), bp = lane_ptr(G, &G->B, b_base, bcol0, et);
   LLVMTypeRef acc_t = LLVMArrayType(c->t_f32, (unsigned)(G->mi * G->ni * 4));
   for (int ks = 0; ks < G->T.bk / P->k_step; ks++) {
     LLVMValueRef a[8][4], b[8][2];
     for (int i = 0; i < G->mi; i++)
-      for (int r = 0; r < 4; r++) {
-        LLVMValueRef row = LLVMBuildAdd(c->b, arow0, gpu_i32(c, i * 16 + (r & 1) * 8), "");
-        LLVMValueRef kk = LLVMBuildAdd(c->b, et, gpu_i32(c, ks * P->k_step + (r >> 1) * (P->k_step / 2)), "");
-        a[i][r] = frag_reg(G, &G->A, a_base, row, kk);
-      }
+      for (int r = 0; r < 4; r++)
+        a[i][r] = frag_reg(G, &G->A, ap, i * 16 + (r & 1) * 8, ks * P->k_step + (r >> 1) * (P->k_step / 2));
     for (int j = 0; j < G->ni; j++)
-      for (int r = 0; r < 2; r++) {
-        LLVMValueRef col = LLVMBuildAdd(c->b, bcol0, gpu_i32(c, j * 8), "");
-        LLVMValueRef kk = LLVMBuildAdd(c->b, et, gpu_i32(c, ks * P->k_step + r * (P->k_step / 2)), "");
-        b[j][r] = frag_reg(G, &G->B, b_base, col, kk);
-      }
+      for (int r = 0; r < 2; r++) b[j][r] = frag_reg(G, &G->B, bp, j * 8, ks * P->k_step + r * (P->k_step / 2));
     for (int i = 0; i < G->mi; i++)
       for (int j = 0; j < G->ni; j++) {
         LLVMValueRef acc[4], ptrs[4];

@@ -28,7 +28,8 @@ struct ingot_rt_pool {
   /* the current job (written before generation is bumped) */
   ingot_rt_task_fn fn;
   void *ctx;
-  int64_t n;
+  int64_t n, grain;
+  atomic_int_fast64_t next; /* next unclaimed item: threads take grains until none are left */
 };
 
 typedef struct {
@@ -36,10 +37,16 @@ typedef struct {
   int index;
 } worker_arg_t;
 
-static void chunk(int64_t n, int parts, int i, int64_t *b, int64_t *e) {
-  int64_t q = n / parts, r = n % parts;
-  *b = i * q + (i < r ? i : r);
-  *e = *b + q + (i < r ? 1 : 0);
+/* Claims grains of the current job until none are left.  Dynamic claiming
+ * (rather than one fixed share per thread) keeps a preempted or slower
+ * thread from stalling every kernel: the others take over its grains. */
+static void run_grains(ingot_rt_pool_t *p) {
+  for (;;) {
+    int64_t b = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
+    if (b >= p->n) break;
+    int64_t e = b + p->grain < p->n ? b + p->grain : p->n;
+    p->fn(p->ctx, b, e);
+  }
 }
 
 static inline void cpu_relax(void) {
@@ -73,9 +80,8 @@ static void *worker_main(void *arg) {
     }
     if (atomic_load(&p->stop)) break;
     seen = g;
-    int64_t b, e;
-    chunk(p->n, p->threads, index, &b, &e);
-    if (b < e) p->fn(p->ctx, b, e);
+    (void)index;
+    run_grains(p);
     atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
   }
   return NULL;
@@ -94,6 +100,7 @@ ingot_rt_status_t ingot_rt_pool_create(int threads, ingot_rt_pool_t **out) {
   atomic_init(&p->pending, 0);
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->stop, 0);
+  atomic_init(&p->next, 0);
   if (threads > 1) {
     p->workers = calloc((size_t)threads, sizeof *p->workers);
     if (!p->workers) {
@@ -144,6 +151,11 @@ void ingot_rt_parallel_for(ingot_rt_pool_t *p, int64_t n, ingot_rt_task_fn fn, v
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
+  /* about 4 grains per thread: small enough to rebalance, big enough that
+   * claiming costs nothing next to the work */
+  p->grain = n / (4 * (int64_t)p->threads);
+  if (p->grain < 1) p->grain = 1;
+  atomic_store_explicit(&p->next, 0, memory_order_relaxed);
   atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
   atomic_fetch_add(&p->generation, 1); /* seq_cst: pairs with the sleepers check in workers */
   if (atomic_load(&p->sleepers) > 0) {
@@ -151,9 +163,7 @@ void ingot_rt_parallel_for(ingot_rt_pool_t *p, int64_t n, ingot_rt_task_fn fn, v
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
   }
-  int64_t b, e;
-  chunk(n, p->threads, 0, &b, &e);
-  if (b < e) fn(ctx, b, e);
+  run_grains(p);
   int spins = 0;
   while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
     if (++spins < SPIN_ITERS) cpu_relax();

@@ -14,6 +14,9 @@ source "$(dirname "$0")/lib.bash"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
+# a sanitizer build of ingot copies its instrumented libingot_rt.a next to artifacts: link the same way
+SAN=()
+if nm "$(dirname "$INGOT")/libingot_rt.a" 2>/dev/null | grep -q __asan_report; then SAN=(-fsanitize=address,undefined); fi
 TOL=1e-3
 TOL_FP8=1e-1
 ITERS=${INGOT_GPU_ITERS:-20}
@@ -29,8 +32,8 @@ build() { # name dir target out-dir compile-flags... -> out-dir/run
   shift 4
   mkdir -p "$out"
   "$INGOT" compile "$d/model.onnx" -o "$out/$name" --target "$t" "$@" >/dev/null || return 1
-  $CC -O1 -I"$out" -DDESC="${name}__descriptor" "$ROOT/tests/e2e/gpu_run.c" "$out/lib$name.a" "$out/libingot_rt.a" \
-    -lm -lpthread -ldl -o "$out/run"
+  $CC -O1 "${SAN[@]}" -I"$out" -DDESC="${name}__descriptor" "$ROOT/tests/e2e/gpu_run.c" "$out/lib$name.a" \
+    "$out/libingot_rt.a" -lm -lpthread -ldl -o "$out/run"
 }
 
 if ! build dit "$ROOT/models/dit" sm_80 "$tmp/probe"; then

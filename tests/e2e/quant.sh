@@ -16,6 +16,9 @@ source "$(dirname "$0")/lib.bash"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
+# a sanitizer build of ingot copies its instrumented libingot_rt.a next to artifacts: link the same way
+SAN=()
+if nm "$(dirname "$INGOT")/libingot_rt.a" 2>/dev/null | grep -q __asan_report; then SAN=(-fsanitize=address,undefined); fi
 declare -A BOUND=([int8-weight]=0.02 [w8a8]=0.04 [fp8-e4m3]=0.08)
 
 run_and_compare() { # name model-dir bound
@@ -33,7 +36,7 @@ run_and_compare() { # name model-dir bound
 # fp32 baseline (also brings libingot_rt.a and ingot_npy.h for make_calib)
 dit="$ROOT/models/dit"
 "$INGOT" compile "$dit/model.onnx" -o "$tmp/fp32" --shared >/dev/null || bad "fp32 compile"
-if $CC -O1 -I"$tmp" "$ROOT/tests/e2e/make_calib.c" "$tmp/libingot_rt.a" -lm -lpthread -o "$tmp/make_calib"; then
+if $CC -O1 "${SAN[@]}" -I"$tmp" "$ROOT/tests/e2e/make_calib.c" "$tmp/libingot_rt.a" -lm -lpthread -o "$tmp/make_calib"; then
   ok "make_calib built"
 else
   bad "make_calib does not build"

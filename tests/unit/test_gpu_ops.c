@@ -156,6 +156,48 @@ static void test_generic_elementwise(void **state) {
   }
 }
 
+/* The one-thread-per-element kernel: plain ops with broadcasting, and an
+ * anchor-less fused chain (tanh-GELU written out as torch exports it). */
+static void test_elementwise_kernel(void **state) {
+  (void)state;
+  static const ingot_op_t ops[] = {INGOT_OP_ADD, INGOT_OP_DIV, INGOT_OP_POW, INGOT_OP_MAX};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+    ingot_graph_t *g = cgt_graph();
+    int32_t x = cgt_input(g, "x", INGOT_DT_FLOAT, 3, (int64_t[]){3, 1, 13});
+    int32_t y = cgt_input(g, "y", INGOT_DT_FLOAT, 2, (int64_t[]){7, 13});
+    cgt_node(g, ops[i], 2, (int32_t[]){x, y}, "z");
+    cgt_output(g, "z");
+    ingot_tensor_t in[2] = {rnd(3, (int64_t[]){3, 1, 13}, 43, 0.5f, 0.8f), rnd(2, (int64_t[]){7, 13}, 47, 1.0f, 1.5f)};
+    ingot_gpu_options_t o = gpt_opts("sm_80");
+    gpt_check_kind(g, in, 1e-5, &o, "elementwise");
+    ingot_tensor_release(&in[0]);
+    ingot_tensor_release(&in[1]);
+  }
+  /* 0.5 x (1 + tanh(0.79788456 (x + 0.044715 x^3))) + r */
+  ingot_graph_t *g = cgt_graph();
+  int64_t d[2] = {37, 29};
+  int32_t x = cgt_input(g, "x", INGOT_DT_FLOAT, 2, d), r = cgt_input(g, "r", INGOT_DT_FLOAT, 2, d);
+  float cs[5] = {0.044715f, 0.79788456f, 1.0f, 0.5f, 3.0f};
+  int32_t c0 = cgt_const(g, "c0", INGOT_DT_FLOAT, 0, NULL, &cs[0]), c1 = cgt_const(g, "c1", INGOT_DT_FLOAT, 0, NULL, &cs[1]);
+  int32_t c2 = cgt_const(g, "c2", INGOT_DT_FLOAT, 0, NULL, &cs[2]), c3 = cgt_const(g, "c3", INGOT_DT_FLOAT, 0, NULL, &cs[3]);
+  int32_t c4 = cgt_const(g, "c4", INGOT_DT_FLOAT, 0, NULL, &cs[4]);
+  int32_t x3 = out0(g, cgt_node(g, INGOT_OP_POW, 2, (int32_t[]){x, c4}, "x3"));
+  int32_t t1 = out0(g, cgt_node(g, INGOT_OP_MUL, 2, (int32_t[]){x3, c0}, "t1"));
+  int32_t t2 = out0(g, cgt_node(g, INGOT_OP_ADD, 2, (int32_t[]){x, t1}, "t2"));
+  int32_t t3 = out0(g, cgt_node(g, INGOT_OP_MUL, 2, (int32_t[]){t2, c1}, "t3"));
+  int32_t t4 = out0(g, cgt_node(g, INGOT_OP_TANH, 1, (int32_t[]){t3}, "t4"));
+  int32_t t5 = out0(g, cgt_node(g, INGOT_OP_ADD, 2, (int32_t[]){t4, c2}, "t5"));
+  int32_t t6 = out0(g, cgt_node(g, INGOT_OP_MUL, 2, (int32_t[]){x, t5}, "t6"));
+  int32_t t7 = out0(g, cgt_node(g, INGOT_OP_MUL, 2, (int32_t[]){t6, c3}, "t7"));
+  cgt_node(g, INGOT_OP_ADD, 2, (int32_t[]){t7, r}, "y");
+  cgt_output(g, "y");
+  ingot_tensor_t in[2] = {rnd(2, d, 53, 3.0f, 0.0f), rnd(2, d, 59, 1.0f, 0.0f)};
+  ingot_gpu_options_t o = gpt_opts("sm_90");
+  gpt_check_kind(g, in, 1e-5, &o, "elementwise");
+  ingot_tensor_release(&in[0]);
+  ingot_tensor_release(&in[1]);
+}
+
 /* Movement ops and reductions through the generic path. */
 static void test_generic_movement(void **state) {
   (void)state;
@@ -181,7 +223,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layernorm),          cmocka_unit_test(test_groupnorm_silu),
       cmocka_unit_test(test_softmax),            cmocka_unit_test(test_generic_elementwise),
-      cmocka_unit_test(test_generic_movement),
+      cmocka_unit_test(test_generic_movement),   cmocka_unit_test(test_elementwise_kernel),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,7 @@ static void prepare(fx_t *f, int m, const mode_t_ *md, ingot_quant_t *q) {
     q->calib_dir = f->calib[m];
     cgt_ok(ingot_quant_prepare(q, f->path[m], NULL));
     q->calib_dir = NULL;
+    if (!q->nranges) return; /* int8-weight needs no ranges and calibrates nothing */
     f->rng[m] = calloc((size_t)q->nranges, sizeof *f->rng[m]);
     for (int i = 0; i < q->nranges; i++) {
       f->rng[m][i].layer = strdup(q->ranges[i].layer);
