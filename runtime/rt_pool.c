@@ -1,11 +1,17 @@
-/* Thread pool: a fixed set of workers woken per parallel_for.  The caller
- * runs the first chunk itself, so a pool of N threads starts N-1 workers.
+/* Thread pool: a fixed set of workers that help with each parallel_for.
  *
  * Kernels are launched back to back (a DiT step is ~100-400 launches of
- * 10 us - 1 ms), so wake-up latency matters more than idle CPU: workers spin
- * on the job counter for a while after each job before sleeping on a
- * condition variable, and the caller spins for completion.  Spins are
- * bounded, so an idle pool sleeps. */
+ * 10 us - 1 ms), so wake-up latency matters, and the machine may be shared
+ * (CI, other processes), so no thread may be waited for if it is not
+ * running:
+ *   - work is claimed in grains from an atomic counter by every thread,
+ *     the caller included; the caller returns when all ITEMS are done, not
+ *     when all workers have checked in, so a descheduled worker costs
+ *     nothing (the others take its grains);
+ *   - jobs are published with a seqlock-style generation (odd while the
+ *     caller writes the job, even when published) and an `active` count, so
+ *     a late worker can never run a half-written job;
+ *   - idle workers spin briefly, then sleep on a condition variable. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -14,40 +20,24 @@
 
 #include "ingot_rt.h"
 
-enum { SPIN_ITERS = 200000 }; /* ~50-100 us of polling before sleeping */
+enum { SPIN_ITERS = 100000 }; /* polling before sleeping */
 
 struct ingot_rt_pool {
   int threads;
   pthread_t *workers;
   pthread_mutex_t mu;
   pthread_cond_t wake;
-  atomic_uint_fast64_t generation; /* bumped per job */
-  atomic_int pending;              /* workers still running the current job */
+  atomic_uint_fast64_t generation; /* even: a job is published; odd: being written */
+  atomic_int active;               /* workers inside the current job */
   atomic_int sleepers;             /* workers blocked on `wake` */
   atomic_int stop;
-  /* the current job (written before generation is bumped) */
+  /* the current job (written only while generation is odd and active == 0) */
   ingot_rt_task_fn fn;
   void *ctx;
   int64_t n, grain;
-  atomic_int_fast64_t next; /* next unclaimed item: threads take grains until none are left */
+  atomic_int_fast64_t next; /* next unclaimed item */
+  atomic_int_fast64_t done; /* items finished */
 };
-
-typedef struct {
-  ingot_rt_pool_t *p;
-  int index;
-} worker_arg_t;
-
-/* Claims grains of the current job until none are left.  Dynamic claiming
- * (rather than one fixed share per thread) keeps a preempted or slower
- * thread from stalling every kernel: the others take over its grains. */
-static void run_grains(ingot_rt_pool_t *p) {
-  for (;;) {
-    int64_t b = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
-    if (b >= p->n) break;
-    int64_t e = b + p->grain < p->n ? b + p->grain : p->n;
-    p->fn(p->ctx, b, e);
-  }
-}
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -55,18 +45,28 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* Claims grains of the current job until none are left. */
+static void run_grains(ingot_rt_pool_t *p) {
+  ingot_rt_task_fn fn = p->fn;
+  void *ctx = p->ctx;
+  int64_t n = p->n, grain = p->grain;
+  for (;;) {
+    int64_t b = atomic_fetch_add(&p->next, grain);
+    if (b >= n) break;
+    int64_t e = b + grain < n ? b + grain : n;
+    fn(ctx, b, e);
+    atomic_fetch_add(&p->done, e - b);
+  }
+}
+
 static void *worker_main(void *arg) {
-  worker_arg_t *wa = arg;
-  ingot_rt_pool_t *p = wa->p;
-  int index = wa->index;
-  free(wa);
+  ingot_rt_pool_t *p = arg;
   uint64_t seen = 0;
   for (;;) {
-    /* wait for a new job: spin, then sleep */
     uint64_t g;
     int spins = 0;
-    while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen &&
-           !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+    /* wait for a published job newer than the last one seen */
+    while (((g = atomic_load(&p->generation)) == seen || (g & 1)) && !atomic_load(&p->stop)) {
       if (++spins < SPIN_ITERS) {
         cpu_relax();
         continue;
@@ -80,9 +80,9 @@ static void *worker_main(void *arg) {
     }
     if (atomic_load(&p->stop)) break;
     seen = g;
-    (void)index;
-    run_grains(p);
-    atomic_fetch_sub_explicit(&p->pending, 1, memory_order_release);
+    atomic_fetch_add(&p->active, 1);
+    if (atomic_load(&p->generation) == g) run_grains(p); /* else a newer job is being written: skip */
+    atomic_fetch_sub(&p->active, 1);
   }
   return NULL;
 }
@@ -97,10 +97,11 @@ ingot_rt_status_t ingot_rt_pool_create(int threads, ingot_rt_pool_t **out) {
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   atomic_init(&p->generation, 0);
-  atomic_init(&p->pending, 0);
+  atomic_init(&p->active, 0);
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->stop, 0);
   atomic_init(&p->next, 0);
+  atomic_init(&p->done, 0);
   if (threads > 1) {
     p->workers = calloc((size_t)threads, sizeof *p->workers);
     if (!p->workers) {
@@ -108,13 +109,7 @@ ingot_rt_status_t ingot_rt_pool_create(int threads, ingot_rt_pool_t **out) {
       return INGOT_RT_ERR_NOMEM;
     }
     for (int i = 1; i < threads; i++) {
-      worker_arg_t *wa = malloc(sizeof *wa);
-      if (wa) {
-        wa->p = p;
-        wa->index = i;
-      }
-      if (!wa || pthread_create(&p->workers[i], NULL, worker_main, wa)) {
-        free(wa);
+      if (pthread_create(&p->workers[i], NULL, worker_main, p)) {
         p->threads = i; /* only these exist; destroy joins them */
         ingot_rt_pool_destroy(p);
         return INGOT_RT_ERR_NOMEM;
@@ -148,24 +143,31 @@ void ingot_rt_parallel_for(ingot_rt_pool_t *p, int64_t n, ingot_rt_task_fn fn, v
     fn(ctx, 0, n);
     return;
   }
+  /* 1. mark the job slot as being written, then wait out late workers of
+   *    the previous job (they only claim from an exhausted counter) */
+  atomic_fetch_add(&p->generation, 1);
+  for (int spins = 0; atomic_load(&p->active) > 0;) {
+    if (++spins < SPIN_ITERS) cpu_relax();
+    else sched_yield(); /* a late worker was preempted between its checks */
+  }
+  /* 2. write and publish */
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  /* about 4 grains per thread: small enough to rebalance, big enough that
-   * claiming costs nothing next to the work */
-  p->grain = n / (4 * (int64_t)p->threads);
+  p->grain = n / (4 * (int64_t)p->threads); /* ~4 grains a thread: rebalances, costs nothing */
   if (p->grain < 1) p->grain = 1;
-  atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-  atomic_store_explicit(&p->pending, p->threads - 1, memory_order_relaxed);
-  atomic_fetch_add(&p->generation, 1); /* seq_cst: pairs with the sleepers check in workers */
+  atomic_store(&p->next, 0);
+  atomic_store(&p->done, 0);
+  atomic_fetch_add(&p->generation, 1);
   if (atomic_load(&p->sleepers) > 0) {
     pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
   }
+  /* 3. work, then wait for the items others claimed */
   run_grains(p);
   int spins = 0;
-  while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) {
+  while (atomic_load(&p->done) < n) {
     if (++spins < SPIN_ITERS) cpu_relax();
     else sched_yield();
   }
