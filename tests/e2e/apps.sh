@@ -20,11 +20,7 @@ APPS=${3:-${INGOT_APPS:-$(dirname "$INGOT")/examples}}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
-# a sanitizer build of ingot copies its instrumented libingot_rt.a next to artifacts: link apps the same way
-SAN=()
-if nm "$(dirname "$INGOT")/libingot_rt.a" 2>/dev/null | grep -q __asan_report; then
-  SAN=(-fsanitize=address,undefined)
-fi
+# SAN (lib.bash): sanitizer flags matching the runtime ingot copies next to artifacts
 DS="$APPS/dit-sample"
 IP="$APPS/inpaint"
 if [ ! -x "$DS" ] || [ ! -x "$IP" ]; then

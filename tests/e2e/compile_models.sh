@@ -27,7 +27,7 @@ check_model() { # name dir compile-flags...
   fi
   # shellcheck disable=SC2046
   "$INGOT" run "$d/model.onnx" $(model_inputs "$d") --output-dir "$out/ref" >/dev/null || bad "$name: ingot run failed"
-  if ! $CC -O1 -I"$out" -DDESC="${name}__descriptor" "$ROOT/tests/e2e/linked_main.c" "$out/lib$name.a" \
+  if ! $CC -O1 "${SAN[@]}" -I"$out" -DDESC="${name}__descriptor" "$ROOT/tests/e2e/linked_main.c" "$out/lib$name.a" \
     "$out/libingot_rt.a" -lm -lpthread -o "$out/linked"; then
     bad "$name: linking the test program failed"
     return
@@ -105,7 +105,7 @@ expect_fail 1 "unknown target" -- "$INGOT" compile "$d/model.onnx" -o "$tmp/x" -
 # embedded weights: no weights file needed
 mkdir -p "$tmp/emb" "$tmp/emb/o"
 if "$INGOT" compile "$d/model.onnx" -o "$tmp/emb/dit" --embed-weights >/dev/null && [ ! -e "$tmp/emb/dit.weights" ] &&
-  $CC -O1 -I"$tmp/emb" -DDESC=dit__descriptor "$ROOT/tests/e2e/linked_main.c" "$tmp/emb/libdit.a" \
+  $CC -O1 "${SAN[@]}" -I"$tmp/emb" -DDESC=dit__descriptor "$ROOT/tests/e2e/linked_main.c" "$tmp/emb/libdit.a" \
     "$tmp/emb/libingot_rt.a" -lm -lpthread -o "$tmp/emb/linked" &&
   "$tmp/emb/linked" - 2 "$d/inputs" "$tmp/emb/o" &&
   "$INGOT" compare "$tmp/emb/o/out.npy" "$d/outputs/out.npy" --tol $TORCH_TOL >/dev/null; then

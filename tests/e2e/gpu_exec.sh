@@ -14,9 +14,7 @@ source "$(dirname "$0")/lib.bash"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CC=${CC:-cc}
-# a sanitizer build of ingot copies its instrumented libingot_rt.a next to artifacts: link the same way
-SAN=()
-if nm "$(dirname "$INGOT")/libingot_rt.a" 2>/dev/null | grep -q __asan_report; then SAN=(-fsanitize=address,undefined); fi
+# SAN (lib.bash): sanitizer flags matching the runtime ingot copies next to artifacts
 TOL=1e-3
 TOL_FP8=1e-1
 ITERS=${INGOT_GPU_ITERS:-20}

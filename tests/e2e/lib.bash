@@ -29,3 +29,10 @@ finish() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+# SAN: compiler flags for linking test programs against the libingot_rt.a that
+# `ingot compile` copies next to artifacts.  A sanitizer build of ingot ships an
+# instrumented runtime, so programs linking it must be built the same way.
+SAN=()
+if [ -n "${INGOT:-}" ] && nm "$(dirname "$INGOT")/libingot_rt.a" 2>/dev/null | grep -q __asan_report; then
+  SAN=(-fsanitize=address,undefined)
+fi

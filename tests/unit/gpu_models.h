@@ -1,15 +1,15 @@
-/* GPU backend end to end on the bundled models: compile for sm_80 (and
- * sm_90 with --quantize fp8-e4m3 for dit), run the kernels in the CPU
- * emulator (codegen/gpu_emu.c), compare with torch's outputs.  When a CUDA
+/* Shared by test_gpu_models_*.c: the bundled models end to end on the GPU
+ * backend (header-only; include after cmocka.h).
+ *
+ * Each test compiles a model for its target, runs the kernels in the CPU
+ * emulator (codegen/gpu_emu.c) and compares with torch's outputs.  When a CUDA
  * device is present, also run through the runtime on the device and compare
  * the same way; otherwise print a SKIP line saying why.
  *
  * Bounds (relative L2 against torch fp32): 1e-3 with fp16 tensor-core
  * operands, 1e-1 with fp8 e4m3 weights and activations (3-bit mantissas). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#ifndef INGOT_GPU_MODELS_H
+#define INGOT_GPU_MODELS_H
 
 #include "frontend/onnx_import.h"
 #include "gpu_harness.h"
@@ -18,14 +18,14 @@
 #define TOL_F16 1e-3
 #define TOL_FP8 1e-1
 
-static const char *root(void) {
+static inline const char *root(void) {
   const char *r = getenv("INGOT_ROOT");
   return r ? r : ".";
 }
 
 /* The model specialised to batch (0: as exported); nb > 1 buckets for
  * batches 1..nb-1 and `batch` last (the one that runs). */
-static ingot_graph_t *load(const char *name, int64_t batch) {
+static inline ingot_graph_t *load(const char *name, int64_t batch) {
   char path[1024];
   snprintf(path, sizeof path, "%s/models/%s/model.onnx", root(), name);
   ingot_graph_t *g = NULL;
@@ -38,7 +38,7 @@ static ingot_graph_t *load(const char *name, int64_t batch) {
   return g;
 }
 
-static void model_case_b(const char *name, int64_t batch, int nbuckets, const char *target, int quant, double tol) {
+static inline void model_case_b(const char *name, int64_t batch, int nbuckets, const char *target, int quant, double tol) {
   char path[1024], err[512];
   ingot_gpu_options_t o = gpt_opts(target);
   o.name = name;
@@ -102,45 +102,18 @@ static void model_case_b(const char *name, int64_t batch, int nbuckets, const ch
   ingot_graph_free(g);
 }
 
-static void model_case(const char *name, int64_t batch, const char *target, int quant, double tol) {
+static inline void model_case(const char *name, int64_t batch, const char *target, int quant, double tol) {
   model_case_b(name, batch, 1, target, quant, tol);
 }
 
-static void test_dit(void **state) {
-  (void)state;
-  model_case("dit", 0, "sm_80", INGOT_GPU_QUANT_NONE, TOL_F16);
-}
-static void test_dit_fp8(void **state) {
-  (void)state;
-  model_case("dit", 0, "sm_90", INGOT_GPU_QUANT_FP8_E4M3, TOL_FP8);
-}
-static void test_mmdit(void **state) {
-  (void)state;
-  model_case("mmdit", 0, "sm_90", INGOT_GPU_QUANT_NONE, TOL_F16);
-}
-static void test_unet_inpaint(void **state) {
-  (void)state;
-  model_case("unet_inpaint", 0, "sm_80", INGOT_GPU_QUANT_NONE, TOL_F16);
-}
-static void test_dit_variant(void **state) {
-  (void)state;
-  model_case("dit_variant", 0, "sm_80", INGOT_GPU_QUANT_NONE, TOL_F16);
-}
-static void test_dit_dynamic(void **state) {
-  (void)state;
-  model_case_b("dit_dynamic", 3, 2, "sm_90", INGOT_GPU_QUANT_NONE, TOL_F16); /* buckets for batch 1 and 3 */
-}
-
-int main(void) {
+/* The SKIP line when no GPU runs the models. */
+static inline void gpu_models_banner(void) {
   char why[256];
   int sm = 0;
   if (!gpt_have_gpu(&sm)) {
     if (ingot_rt_cuda_probe(0, NULL, why, sizeof why) == INGOT_RT_OK) snprintf(why, sizeof why, "INGOT_GPU_TESTS=0");
     printf("SKIP: GPU execution of the bundled models (%s); running them in the CPU emulator only\n", why);
   }
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_dit),         cmocka_unit_test(test_dit_fp8),     cmocka_unit_test(test_mmdit),
-      cmocka_unit_test(test_unet_inpaint), cmocka_unit_test(test_dit_variant), cmocka_unit_test(test_dit_dynamic),
-  };
-  return cmocka_run_group_tests(tests, NULL, NULL);
 }
+
+#endif
