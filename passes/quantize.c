@@ -245,7 +245,7 @@ static ingot_status_t flow_build(const ingot_graph_t *g, const uint8_t *lin, flo
       if (!dup) f->list[f->off[v] + fill[v]++] = (int32_t)i;
     }
   }
-  /* compact the lists (duplicates left holes): store counts in fill */
+  /* token dependence, forward in topological order */
   for (uint32_t i = 0; i < g->ninputs; i++) {
     int32_t v = g->inputs[i];
     if (g->values[v].type.rank >= 3) f->token[v] = 1;
@@ -258,7 +258,7 @@ static ingot_status_t flow_build(const ingot_graph_t *g, const uint8_t *lin, flo
     for (uint32_t o = 0; o < n->noutputs; o++)
       if (n->outputs[o] >= 0) f->token[n->outputs[o]] = t;
   }
-  /* off/list with holes: mark holes -1 */
+  /* a node reading a value twice left a hole in its list: mark holes -1 */
   for (uint32_t v = 0; v < nv; v++)
     for (int32_t e = f->off[v] + fill[v]; e < f->off[v + 1]; e++) f->list[e] = -1;
   free(fill);
