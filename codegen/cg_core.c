@@ -435,7 +435,14 @@ ingot_status_t ingot_cg_add_bucket(ingot_cg_t *m, const ingot_graph_t *g, const 
     st = build_kernel(m, g, (int32_t)i, fname, emit, &k);
     if (st) break;
     kinfo_t *ki = &b->kernels[b->nkernels];
-    ki->name = dupf("%s_%d_%d", n->op_type, bi, b->nkernels);
+    /* the tile config rides in the name, so traces and profiles show it */
+    if (k.tiles[0]) {
+      size_t nl = strlen(n->op_type) + strlen(k.tiles) + 40;
+      ki->name = malloc(nl);
+      if (ki->name) snprintf(ki->name, nl, "%s_%d_%d [%s]", n->op_type, bi, b->nkernels, k.tiles);
+    } else {
+      ki->name = dupf("%s_%d_%d", n->op_type, bi, b->nkernels);
+    }
     ki->node = strdup(n->name);
     ki->op = ingot_op_name((ingot_op_t)n->op);
     ki->flops = k.flops;
