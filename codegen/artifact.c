@@ -284,7 +284,7 @@ static ingot_status_t write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *
   return st;
 }
 
-static ingot_status_t copy_file(const char *from, const char *to) {
+ingot_status_t ingot_copy_file(const char *from, const char *to) {
   FILE *f = fopen(from, "rb");
   if (!f) return ingot_error(INGOT_CODE_IO, "cannot read '%s': %s (set INGOT_RT_DIR?)", from, strerror(errno));
   char *buf = NULL;
@@ -384,18 +384,18 @@ ingot_status_t ingot_write_artifacts(ingot_cg_t *cg, const ingot_artifact_opts_t
   /* the runtime next to the artifact, so the folder is all an app needs */
   if (!st && o->rt_header) {
     snprintf(path, plen, "%s/ingot_rt.h", dir);
-    st = copy_file(o->rt_header, path);
+    st = ingot_copy_file(o->rt_header, path);
     /* the .npy reader/writer is part of the runtime too */
     const char *sl = strrchr(o->rt_header, '/');
     size_t dl = sl ? (size_t)(sl - o->rt_header) : 1;
     char npy[4096];
     snprintf(npy, sizeof npy, "%.*s/ingot_npy.h", (int)dl, sl ? o->rt_header : ".");
     snprintf(path, plen, "%s/ingot_npy.h", dir);
-    if (!st) st = copy_file(npy, path);
+    if (!st) st = ingot_copy_file(npy, path);
   }
   if (!st && o->rt_lib) {
     snprintf(path, plen, "%s/libingot_rt.a", dir);
-    st = copy_file(o->rt_lib, path);
+    st = ingot_copy_file(o->rt_lib, path);
   }
   if (!st && o->shared) {
     char objp[4096], sop[4096], rtp[4096];

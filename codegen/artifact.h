@@ -32,6 +32,9 @@ ingot_status_t ingot_write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *o
 ingot_status_t ingot_write_ar(const char *path, const char *member_name, const uint8_t *obj, size_t len,
                               const char *const *symbols, int nsymbols) INGOT_MUST_USE;
 
+/* Copies a file (runtime library and headers next to an artifact), atomically. */
+ingot_status_t ingot_copy_file(const char *from, const char *to) INGOT_MUST_USE;
+
 /* Writes a file atomically (temp file + rename); no partial files on error. */
 ingot_status_t ingot_write_file(const char *path, const void *data, size_t len) INGOT_MUST_USE;
 

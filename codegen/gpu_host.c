@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "codegen/artifact.h"
 #include "codegen/gpu_impl.h"
 
 typedef struct {
@@ -282,31 +283,6 @@ void gpu_host_destroy(ingot_gpu_t *gpu) {
 
 /* ---- artifacts ------------------------------------------------------------------------------ */
 
-static ingot_status_t copy_file(const char *from, const char *to) {
-  FILE *f = fopen(from, "rb");
-  if (!f) return ingot_error(INGOT_CODE_IO, "cannot read '%s': %s (set INGOT_RT_DIR?)", from, strerror(errno));
-  char *buf = NULL;
-  size_t len = 0, cap = 0, r;
-  char chunk[65536];
-  ingot_status_t st = INGOT_OK;
-  while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    if (len + r > cap) {
-      cap = (len + r) * 2;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        st = ingot_error(INGOT_CODE_NOMEM, "out of memory");
-        break;
-      }
-      buf = nb;
-    }
-    memcpy(buf + len, chunk, r);
-    len += r;
-  }
-  fclose(f);
-  if (!st) st = ingot_write_file(to, buf, len);
-  free(buf);
-  return st;
-}
 
 static ingot_status_t link_shared(const char *dir, const char *name) {
   char objp[4096], sop[4096], rtp[4096];
@@ -386,16 +362,16 @@ ingot_status_t ingot_gpu_write_artifacts(ingot_gpu_t *gpu, const ingot_artifact_
   }
   if (!st && o->rt_header) {
     snprintf(path, plen, "%s/ingot_rt.h", dir);
-    st = copy_file(o->rt_header, path);
+    st = ingot_copy_file(o->rt_header, path);
     const char *sl = strrchr(o->rt_header, '/');
     char npy[4096];
     snprintf(npy, sizeof npy, "%.*s/ingot_npy.h", sl ? (int)(sl - o->rt_header) : 1, sl ? o->rt_header : ".");
     snprintf(path, plen, "%s/ingot_npy.h", dir);
-    if (!st) st = copy_file(npy, path);
+    if (!st) st = ingot_copy_file(npy, path);
   }
   if (!st && o->rt_lib) {
     snprintf(path, plen, "%s/libingot_rt.a", dir);
-    st = copy_file(o->rt_lib, path);
+    st = ingot_copy_file(o->rt_lib, path);
   }
   if (!st && o->shared) st = link_shared(dir, name);
   free(obj);
