@@ -41,6 +41,9 @@ ingot_tensor_t ingot_tensor_view(int dtype, int rank, const int64_t *dims, void 
 double ingot_tensor_get_f64(const ingot_tensor_t *t, int64_t i);
 int64_t ingot_tensor_get_i64(const ingot_tensor_t *t, int64_t i);
 void ingot_tensor_set_f64(ingot_tensor_t *t, int64_t i, double v);
+/* Integer store with wrap-around (two's complement low bits); bool stores
+ * v != 0; float dtypes store (double)v. */
+void ingot_tensor_set_i64(ingot_tensor_t *t, int64_t i, int64_t v);
 
 /* half / bfloat16 conversions (round to nearest even). */
 float ingot_f16_to_f32(uint16_t h);

@@ -48,23 +48,6 @@ static uint64_t ld_u(const ingot_tensor_t *t, int64_t i) {
   return (uint64_t)ingot_tensor_get_i64(t, i); /* uint64 comes back bit-identical */
 }
 
-/* Integer store with wrap-around (the value's low bits). */
-static void st_i(ingot_tensor_t *t, int64_t i, int64_t v) {
-  void *d = t->data;
-  uint64_t u = (uint64_t)v;
-  switch (t->dtype) {
-    case INGOT_DT_INT64: ((int64_t *)d)[i] = v; break;
-    case INGOT_DT_UINT64: ((uint64_t *)d)[i] = u; break;
-    case INGOT_DT_INT32: ((int32_t *)d)[i] = (int32_t)(uint32_t)u; break;
-    case INGOT_DT_UINT32: ((uint32_t *)d)[i] = (uint32_t)u; break;
-    case INGOT_DT_INT16: ((int16_t *)d)[i] = (int16_t)(uint16_t)u; break;
-    case INGOT_DT_UINT16: ((uint16_t *)d)[i] = (uint16_t)u; break;
-    case INGOT_DT_INT8: ((int8_t *)d)[i] = (int8_t)(uint8_t)u; break;
-    case INGOT_DT_UINT8: ((uint8_t *)d)[i] = (uint8_t)u; break;
-    case INGOT_DT_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-    default: ingot_tensor_set_f64(t, i, (double)v); break;
-  }
-}
 
 static void st_f(ingot_tensor_t *t, int64_t i, double v) {
   if (t->dtype == INGOT_DT_FLOAT)
@@ -238,7 +221,7 @@ static ingot_status_t binary(const ingot_kctx_t *k, const ingot_tensor_t *const 
       } else {
         int64_t e = bdom == DOM_UINT && ld_u(b, ib) > (uint64_t)INT64_MAX ? INT64_MAX : ld_i(b, ib);
         if (x == 0 && e < 0) return ingot_kerr(k, INGOT_CODE_INPUT, "integer Pow: 0 to a negative power");
-        st_i(y, i, dom == DOM_UINT ? (int64_t)ipow(x, e) : ipow(x, e));
+        ingot_tensor_set_i64(y, i, dom == DOM_UINT ? (int64_t)ipow(x, e) : ipow(x, e));
       }
     } else if (dom == DOM_SINT) {
       int64_t x = ld_i(a, ia), z = ld_i(b, ib), r = 0;
@@ -260,7 +243,7 @@ static ingot_status_t binary(const ingot_kctx_t *k, const ingot_tensor_t *const 
         default: st_b(y, i, op == B_EQ ? x == z : op == B_LT ? x < z : op == B_LE ? x <= z : op == B_GT ? x > z : x >= z);
           continue;
       }
-      st_i(y, i, r);
+      ingot_tensor_set_i64(y, i, r);
     } else { /* DOM_UINT */
       uint64_t x = ld_u(a, ia), z = ld_u(b, ib), r = 0;
       switch (op) {
@@ -280,7 +263,7 @@ static ingot_status_t binary(const ingot_kctx_t *k, const ingot_tensor_t *const 
         default: st_b(y, i, op == B_EQ ? x == z : op == B_LT ? x < z : op == B_LE ? x <= z : op == B_GT ? x > z : x >= z);
           continue;
       }
-      st_i(y, i, (int64_t)r);
+      ingot_tensor_set_i64(y, i, (int64_t)r);
     }
   }
   return INGOT_OK;
@@ -367,8 +350,8 @@ static ingot_status_t variadic(const ingot_kctx_t *k, const ingot_tensor_t *cons
   }
   for (int64_t i = 0; i < n; i++) {
     if (dom == DOM_FLOAT) st_f(y, i, op == V_MEAN ? af[i] / nin : af[i]);
-    else if (dom == DOM_SINT) st_i(y, i, op == V_MEAN ? ai[i] / (int64_t)nin : ai[i]);
-    else st_i(y, i, (int64_t)(op == V_MEAN ? au[i] / nin : au[i]));
+    else if (dom == DOM_SINT) ingot_tensor_set_i64(y, i, op == V_MEAN ? ai[i] / (int64_t)nin : ai[i]);
+    else ingot_tensor_set_i64(y, i, (int64_t)(op == V_MEAN ? au[i] / nin : au[i]));
   }
   ingot_tensor_release(&acc);
   return INGOT_OK;
@@ -519,11 +502,11 @@ static ingot_status_t unary(const ingot_kctx_t *k, const ingot_tensor_t *const *
         case U_RELU: v = v < 0 ? 0 : v; break;
         default: v = (v > 0) - (v < 0); break; /* U_SIGN */
       }
-      st_i(y, i, v);
+      ingot_tensor_set_i64(y, i, v);
     } else {
       uint64_t v = ld_u(x, i);
       if (op == U_SIGN) v = v != 0;
-      st_i(y, i, (int64_t)v);
+      ingot_tensor_set_i64(y, i, (int64_t)v);
     }
   }
   return INGOT_OK;
@@ -626,12 +609,12 @@ ingot_status_t ingot_kernel_CLIP(const ingot_kctx_t *k, const ingot_tensor_t *co
       int64_t v = ld_i(x, i);
       if (lo && v < ld_i(lo, 0)) v = ld_i(lo, 0);
       if (hi && v > ld_i(hi, 0)) v = ld_i(hi, 0);
-      st_i(&out[0], i, v);
+      ingot_tensor_set_i64(&out[0], i, v);
     } else {
       uint64_t v = ld_u(x, i);
       if (lo && v < ld_u(lo, 0)) v = ld_u(lo, 0);
       if (hi && v > ld_u(hi, 0)) v = ld_u(hi, 0);
-      st_i(&out[0], i, (int64_t)v);
+      ingot_tensor_set_i64(&out[0], i, (int64_t)v);
     }
   }
   return INGOT_OK;
@@ -671,12 +654,12 @@ static void st_sat(ingot_tensor_t *t, int64_t i, double d) {
       else ((uint64_t *)t->data)[i] = (uint64_t)d;
       return;
     default: /* INT64 */
-      if (d >= 9223372036854775808.0) st_i(t, i, INT64_MAX);
-      else if (d < -9223372036854775808.0) st_i(t, i, INT64_MIN);
-      else st_i(t, i, (int64_t)d);
+      if (d >= 9223372036854775808.0) ingot_tensor_set_i64(t, i, INT64_MAX);
+      else if (d < -9223372036854775808.0) ingot_tensor_set_i64(t, i, INT64_MIN);
+      else ingot_tensor_set_i64(t, i, (int64_t)d);
       return;
   }
-  st_i(t, i, (int64_t)(d < lo ? lo : d > hi ? hi : d));
+  ingot_tensor_set_i64(t, i, (int64_t)(d < lo ? lo : d > hi ? hi : d));
 }
 
 static void st_float_from(ingot_tensor_t *t, int64_t i, double d) {
@@ -715,7 +698,7 @@ static ingot_status_t cast_to(const ingot_kctx_t *k, const ingot_tensor_t *x, in
         if (to == INGOT_DT_FLOAT) ((float *)y->data)[i] = u ? (float)(uint64_t)v : (float)v;
         else st_float_from(y, i, u ? (double)(uint64_t)v : (double)v);
       } else {
-        st_i(y, i, v); /* integer -> integer wraps (C / numpy) */
+        ingot_tensor_set_i64(y, i, v); /* integer -> integer wraps (C / numpy) */
       }
     }
   }

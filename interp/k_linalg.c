@@ -36,21 +36,6 @@ static bool is_int(int dt) {
   }
 }
 
-static void st_i(ingot_tensor_t *t, int64_t i, int64_t v) {
-  void *d = t->data;
-  uint64_t u = (uint64_t)v;
-  switch (t->dtype) {
-    case INGOT_DT_INT64: ((int64_t *)d)[i] = v; break;
-    case INGOT_DT_UINT64: ((uint64_t *)d)[i] = u; break;
-    case INGOT_DT_INT32: ((int32_t *)d)[i] = (int32_t)(uint32_t)u; break;
-    case INGOT_DT_UINT32: ((uint32_t *)d)[i] = (uint32_t)u; break;
-    case INGOT_DT_INT16: ((int16_t *)d)[i] = (int16_t)(uint16_t)u; break;
-    case INGOT_DT_UINT16: ((uint16_t *)d)[i] = (uint16_t)u; break;
-    case INGOT_DT_INT8: ((int8_t *)d)[i] = (int8_t)(uint8_t)u; break;
-    case INGOT_DT_UINT8: ((uint8_t *)d)[i] = (uint8_t)u; break;
-    default: break;
-  }
-}
 
 static ingot_status_t bad_dtype(const ingot_kctx_t *k, const ingot_tensor_t *t) {
   return ingot_kerr(k, INGOT_CODE_UNSUPPORTED, "%s is not supported for dtype %s", ingot_op_name((ingot_op_t)k->n->op),
@@ -170,7 +155,7 @@ ingot_status_t ingot_kernel_MATMUL(const ingot_kctx_t *k, const ingot_tensor_t *
             const int64_t *brow = ib + (bo * K + kk) * N;
             for (int64_t j = 0; j < N; j++) iacc[j] = (int64_t)((uint64_t)iacc[j] + av * (uint64_t)brow[j]);
           }
-          for (int64_t j = 0; j < N; j++) st_i(y, yo + j, iacc[j]);
+          for (int64_t j = 0; j < N; j++) ingot_tensor_set_i64(y, yo + j, iacc[j]);
         }
       }
       for (int d = br - 1; d >= 0; d--) {

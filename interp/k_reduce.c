@@ -35,23 +35,6 @@ static int dom_of(int dt) {
   }
 }
 
-/* Integer store with wrap-around. */
-static void st_i(ingot_tensor_t *t, int64_t i, int64_t v) {
-  void *d = t->data;
-  uint64_t u = (uint64_t)v;
-  switch (t->dtype) {
-    case INGOT_DT_INT64: ((int64_t *)d)[i] = v; break;
-    case INGOT_DT_UINT64: ((uint64_t *)d)[i] = u; break;
-    case INGOT_DT_INT32: ((int32_t *)d)[i] = (int32_t)(uint32_t)u; break;
-    case INGOT_DT_UINT32: ((uint32_t *)d)[i] = (uint32_t)u; break;
-    case INGOT_DT_INT16: ((int16_t *)d)[i] = (int16_t)(uint16_t)u; break;
-    case INGOT_DT_UINT16: ((uint16_t *)d)[i] = (uint16_t)u; break;
-    case INGOT_DT_INT8: ((int8_t *)d)[i] = (int8_t)(uint8_t)u; break;
-    case INGOT_DT_UINT8: ((uint8_t *)d)[i] = (uint8_t)u; break;
-    case INGOT_DT_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-    default: ingot_tensor_set_f64(t, i, (double)v); break;
-  }
-}
 
 /* Lowest / highest value of an integer dtype (as int64 bits for uint64). */
 static int64_t int_lowest(int dt) {
@@ -255,7 +238,7 @@ static ingot_status_t reduce(const ingot_kctx_t *k, const ingot_tensor_t *const 
         ingot_tensor_set_f64(y, i, sqrt(dom == DOM_UINT ? (double)(uint64_t)v : (double)v));
         continue;
       }
-      st_i(y, i, v);
+      ingot_tensor_set_i64(y, i, v);
     }
   }
   free(af);
@@ -365,7 +348,7 @@ ingot_status_t ingot_kernel_CUMSUM(const ingot_kctx_t *k, const ingot_tensor_t *
         } else {
           int64_t v = ingot_tensor_get_i64(x, p);
           if (!excl) ai = wadd(ai, v);
-          st_i(&out[0], p, ai);
+          ingot_tensor_set_i64(&out[0], p, ai);
           if (excl) ai = wadd(ai, v);
         }
       }

@@ -190,6 +190,23 @@ void ingot_tensor_set_f64(ingot_tensor_t *t, int64_t i, double v) {
   }
 }
 
+void ingot_tensor_set_i64(ingot_tensor_t *t, int64_t i, int64_t v) {
+  void *d = t->data;
+  uint64_t u = (uint64_t)v;
+  switch (t->dtype) {
+    case INGOT_DT_INT64: ((int64_t *)d)[i] = v; break;
+    case INGOT_DT_UINT64: ((uint64_t *)d)[i] = u; break;
+    case INGOT_DT_INT32: ((int32_t *)d)[i] = (int32_t)(uint32_t)u; break;
+    case INGOT_DT_UINT32: ((uint32_t *)d)[i] = (uint32_t)u; break;
+    case INGOT_DT_INT16: ((int16_t *)d)[i] = (int16_t)(uint16_t)u; break;
+    case INGOT_DT_UINT16: ((uint16_t *)d)[i] = (uint16_t)u; break;
+    case INGOT_DT_INT8: ((int8_t *)d)[i] = (int8_t)(uint8_t)u; break;
+    case INGOT_DT_UINT8: ((uint8_t *)d)[i] = (uint8_t)u; break;
+    case INGOT_DT_BOOL: ((uint8_t *)d)[i] = v != 0; break;
+    default: ingot_tensor_set_f64(t, i, (double)v); break;
+  }
+}
+
 ingot_status_t ingot_kerr(const ingot_kctx_t *k, ingot_code_t code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
