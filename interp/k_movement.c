@@ -421,20 +421,6 @@ ingot_status_t ingot_kernel_GATHER_ELEMENTS(const ingot_kctx_t *k, const ingot_t
 
 /* ---- ScatterND ------------------------------------------------------------------ */
 
-static void store_i64(ingot_tensor_t *t, int64_t i, int64_t v) {
-  switch (t->dtype) {
-    case INGOT_DT_INT64: ((int64_t *)t->data)[i] = v; break;
-    case INGOT_DT_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
-    case INGOT_DT_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
-    case INGOT_DT_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
-    case INGOT_DT_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
-    case INGOT_DT_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
-    case INGOT_DT_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
-    case INGOT_DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
-    case INGOT_DT_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
-    default: ingot_tensor_set_f64(t, i, (double)v); break;
-  }
-}
 
 enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN };
 
@@ -461,7 +447,7 @@ static void reduce_elem(ingot_tensor_t *t, int64_t o, const ingot_tensor_t *u, i
     case RED_MAX: r = is_unsigned ? ((uint64_t)b > (uint64_t)a ? b : a) : (b > a ? b : a); break;
     default: r = is_unsigned ? ((uint64_t)b < (uint64_t)a ? b : a) : (b < a ? b : a); break;
   }
-  store_i64(t, o, r);
+  ingot_tensor_set_i64(t, o, r);
 }
 
 ingot_status_t ingot_kernel_SCATTER_ND(const ingot_kctx_t *k, const ingot_tensor_t *const *in, uint32_t nin,

@@ -234,19 +234,6 @@ ingot_status_t ingot_kernel_SIZE(const ingot_kctx_t *k, const ingot_tensor_t *co
 
 /* ---- Range ------------------------------------------------------------------- */
 
-static void store_i64(ingot_tensor_t *t, int64_t i, int64_t v) {
-  switch (t->dtype) {
-    case INGOT_DT_INT64: ((int64_t *)t->data)[i] = v; break;
-    case INGOT_DT_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
-    case INGOT_DT_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
-    case INGOT_DT_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
-    case INGOT_DT_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
-    case INGOT_DT_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
-    case INGOT_DT_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
-    case INGOT_DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
-    default: ingot_tensor_set_f64(t, i, (double)v); break;
-  }
-}
 
 /* Range-11: number_of_elements = max(ceil((limit - start) / delta), 0) and
  * output[i] = start + i * delta, both computed in the input type T (float
@@ -302,7 +289,7 @@ ingot_status_t ingot_kernel_RANGE(const ingot_kctx_t *k, const ingot_tensor_t *c
   if (cnt > (uint64_t)INT64_MAX) return ingot_kerr(k, INGOT_CODE_INPUT, "Range has too many elements");
   n = (int64_t)cnt;
   INGOT_RETURN_IF_ERROR(kalloc(k, &out[0], dt, 1, &n));
-  for (int64_t i = 0; i < n; i++) store_i64(&out[0], i, (int64_t)((uint64_t)s + (uint64_t)i * (uint64_t)d));
+  for (int64_t i = 0; i < n; i++) ingot_tensor_set_i64(&out[0], i, (int64_t)((uint64_t)s + (uint64_t)i * (uint64_t)d));
   return INGOT_OK;
 }
 
