@@ -27,6 +27,12 @@
  * together so the FMA chains overlap.  exp is the inline Cephes polynomial
  * (its argument is never positive here), so everything stays in vectors.
  *
+ * Operands are addressed through views (passes/fusion.h, ingot_attn_view_t):
+ * dense tensors of their own, or -- when the fusion pass absorbed the
+ * movement around the core -- heads read straight out of a packed QKV
+ * projection and written straight into the [.., N, H, Dv] layout the output
+ * projection reads.  V's and the output's rows must be contiguous.
+ *
  * Numerics: f32 throughout (the evaluator accumulates the products in
  * double); the difference is float rounding, ~1e-7 relative. */
 #include <math.h>
@@ -151,30 +157,81 @@ static LLVMValueRef fbuf(cg_t *cg, int64_t n, const char *name) {
   return LLVMBuildBitCast(cg->b, a, LLVMPointerType(cg->t_f32, 0), "");
 }
 
-ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
-  const ingot_fusion_t *f = (const ingot_fusion_t *)k->fusion;
-  if (!f || k->nin != 3 || !k->vin[0] || !k->vin[1] || !k->vin[2])
-    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention expects Q, K and V");
+/* The views of dense operands: Q [.., N, D], K [.., M, D] (or [.., D, M]), V [.., M, Dv] and the
+ * output [.., N, Dv], each its own tensor. */
+static ingot_status_t dense_views(cg_t *cg, cg_kernel_t *k, const ingot_fusion_t *f, int *nb, int64_t *bdims,
+                                  int64_t *N, int64_t *M, int64_t *D, int64_t *Dv, ingot_attn_view_t *vw) {
   const ingot_type_t *tq = &k->vin[0]->type, *tk = &k->vin[1]->type, *tv = &k->vin[2]->type;
   int r = tq->rank;
   for (int i = 0; i < 3; i++)
     if (k->vin[i]->type.dtype != INGOT_DT_FLOAT || k->vin[i]->type.rank != r)
       return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands must be float32 of one rank");
-  if (r < 2) return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands need rank >= 2");
+  if (r < 2 || r - 2 > INGOT_ATTN_MAX_BATCH)
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands need rank 2 to %d", INGOT_ATTN_MAX_BATCH + 2);
   int kt = f->k_transposed;
-  int64_t BH = 1;
+  *nb = r - 2;
   for (int d = 0; d < r - 2; d++) {
     if (tk->dims[d].v != tq->dims[d].v || tv->dims[d].v != tq->dims[d].v)
       return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention batch dims differ");
-    BH *= tq->dims[d].v;
+    bdims[d] = tq->dims[d].v;
   }
-  int64_t N = tq->dims[r - 2].v, D = tq->dims[r - 1].v;
-  int64_t M = kt ? tk->dims[r - 1].v : tk->dims[r - 2].v;
+  *N = tq->dims[r - 2].v, *D = tq->dims[r - 1].v;
+  *M = kt ? tk->dims[r - 1].v : tk->dims[r - 2].v;
   int64_t Dk = kt ? tk->dims[r - 2].v : tk->dims[r - 1].v;
-  int64_t Dv = tv->dims[r - 1].v;
-  if (Dk != D || tv->dims[r - 2].v != M)
+  *Dv = tv->dims[r - 1].v;
+  if (Dk != *D || tv->dims[r - 2].v != *M)
     return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention shapes disagree (Q [..,%lld,%lld], K, V [..,%lld,%lld])",
-                    (long long)N, (long long)D, (long long)tv->dims[r - 2].v, (long long)Dv);
+                    (long long)*N, (long long)*D, (long long)tv->dims[r - 2].v, (long long)*Dv);
+  int64_t rows[4] = {*N, *M, *M, *N}, cols[4] = {*D, *D, *Dv, *Dv};
+  for (int o = 0; o < 4; o++) {
+    memset(&vw[o], 0, sizeof vw[o]);
+    int64_t s = rows[o] * cols[o];
+    for (int d = r - 3; d >= 0; d--) {
+      vw[o].batch[d] = s;
+      s *= bdims[d];
+    }
+    vw[o].row = cols[o];
+    vw[o].col = 1;
+  }
+  if (kt) vw[1].row = 1, vw[1].col = *M; /* K^T [.., D, M]: key j, dim d at d * M + j */
+  return INGOT_OK;
+}
+
+/* Element offset of work item bh's (batch, head) in a view: bh decomposed over bdims. */
+static LLVMValueRef view_base(cg_t *cg, const ingot_attn_view_t *v, int nb, const int64_t *bdims, LLVMValueRef bh) {
+  LLVMValueRef off = cg_i64(cg, v->off), rest = bh;
+  for (int d = nb - 1; d >= 0; d--) {
+    if (bdims[d] == 1) continue;
+    LLVMValueRef idx = d == 0 ? rest : LLVMBuildURem(cg->b, rest, cg_i64(cg, bdims[d]), "");
+    off = iadd(cg, off, imul(cg, idx, v->batch[d]));
+    if (d > 0) rest = LLVMBuildUDiv(cg->b, rest, cg_i64(cg, bdims[d]), "");
+  }
+  return off;
+}
+
+ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
+  const ingot_fusion_t *f = (const ingot_fusion_t *)k->fusion;
+  if (!f || k->nin != 3 || !k->vin[0] || !k->vin[1] || !k->vin[2])
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention expects Q, K and V");
+  int nb = 0;
+  int64_t bdims[INGOT_ATTN_MAX_BATCH] = {0}, N = 0, M = 0, D = 0, Dv = 0, BH = 1;
+  ingot_attn_view_t vw[4]; /* Q, K, V, output */
+  if (f->attn_views) {
+    nb = f->attn_nbatch;
+    if (nb < 0 || nb > INGOT_ATTN_MAX_BATCH) return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention batch rank %d", nb);
+    memcpy(bdims, f->attn_batch, sizeof bdims);
+    memcpy(vw, f->attn_view, sizeof vw);
+    N = f->attn_n, M = f->attn_m, D = f->attn_d, Dv = f->attn_dv;
+    for (int i = 0; i < 3; i++)
+      if (k->vin[i]->type.dtype != INGOT_DT_FLOAT)
+        return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands must be float32");
+  } else {
+    ingot_status_t st = dense_views(cg, k, f, &nb, bdims, &N, &M, &D, &Dv, vw);
+    if (st) return st;
+  }
+  for (int d = 0; d < nb; d++) BH *= bdims[d];
+  if (vw[2].col != 1 || vw[3].col != 1)
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention V and output rows must be contiguous");
   int64_t E = 1;
   for (int d = 0; d < k->vout[0]->type.rank; d++) E *= k->vout[0]->type.dims[d].v;
   if (E != BH * N * Dv) return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention output has %lld elements", (long long)E);
@@ -219,8 +276,8 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
   LLVMValueRef qb = nqb == 1 ? cg_i64(cg, 0) : LLVMBuildURem(b, w, cg_i64(cg, nqb), "");
   LLVMValueRef i0 = imul(cg, qb, BQ);
   LLVMValueRef rows = imin(cg, cg_i64(cg, BQ), LLVMBuildSub(b, cg_i64(cg, N), i0, ""));
-  LLVMValueRef qbase = imul(cg, iadd(cg, imul(cg, bh, N), i0), D);
-  LLVMValueRef kbase = imul(cg, bh, M * D), vbase = imul(cg, bh, M * Dv);
+  LLVMValueRef qbase = view_base(cg, &vw[0], nb, bdims, bh), kbase = view_base(cg, &vw[1], nb, bdims, bh);
+  LLVMValueRef vbase = view_base(cg, &vw[2], nb, bdims, bh), obase = view_base(cg, &vw[3], nb, bdims, bh);
 
   /* Qt[d][i] = scale * Q[i0 + i][d], zero for rows past N */
   {
@@ -229,9 +286,9 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
     LLVMValueRef valid = LLVMBuildICmp(b, LLVMIntSLT, i, rows, "");
     LLVMValueRef ii = LLVMBuildSelect(b, valid, i, cg_i64(cg, 0), "");
     LLVMValueRef sc = LLVMBuildSelect(b, valid, LLVMConstReal(f32, f->attn_scale), LLVMConstReal(f32, 0), "");
-    LLVMValueRef qrow = iadd(cg, qbase, imul(cg, ii, D));
+    LLVMValueRef qrow = iadd(cg, qbase, imul(cg, iadd(cg, i0, ii), vw[0].row));
     LLVMValueRef d = cg_loop_begin(cg, &Ld, cg_i64(cg, 0), cg_i64(cg, D), "qd");
-    LLVMValueRef q = cg_load(cg, INGOT_DT_FLOAT, Q, iadd(cg, qrow, d));
+    LLVMValueRef q = cg_load(cg, INGOT_DT_FLOAT, Q, iadd(cg, qrow, imul(cg, d, vw[0].col)));
     cg_store(cg, INGOT_DT_FLOAT, qt, iadd(cg, imul(cg, d, BQ), i), LLVMBuildFMul(b, q, sc, ""));
     cg_loop_end(cg, &Ld);
     cg_loop_end(cg, &Li);
@@ -269,7 +326,7 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
     for (int q = 0; q < QV; q++) qv[q] = vload(&V, qt, iadd(cg, imul(cg, d, BQ), cg_i64(cg, q * VL)));
     for (int u = 0; u < ju; u++) {
       LLVMValueRef j = iadd(cg, iadd(cg, j0, jl), cg_i64(cg, u));
-      LLVMValueRef ki = iadd(cg, kbase, kt ? iadd(cg, imul(cg, d, M), j) : iadd(cg, imul(cg, j, D), d));
+      LLVMValueRef ki = iadd(cg, kbase, iadd(cg, imul(cg, j, vw[1].row), imul(cg, d, vw[1].col)));
       LLVMValueRef kv = vsplat(&V, cg_load(cg, INGOT_DT_FLOAT, K, ki));
       for (int q = 0; q < QV; q++) stv(cg, vfma(&V, kv, qv[q], ld(cg, V.vt, sv[u][q])), sv[u][q]);
     }
@@ -324,7 +381,7 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
     LLVMValueRef pj[2];
     for (int r2 = 0; r2 < RU; r2++)
       pj[r2] = vsplat(&V, cg_load(cg, INGOT_DT_FLOAT, sb, iadd(cg, imul(cg, j, BQ), iadd(cg, i, cg_i64(cg, r2)))));
-    LLVMValueRef vrow = iadd(cg, vbase, imul(cg, iadd(cg, j0, j), Dv));
+    LLVMValueRef vrow = iadd(cg, vbase, imul(cg, iadd(cg, j0, j), vw[2].row));
     for (int64_t c = 0; c < nc; c++) {
       LLVMValueRef vv = vload_part(&V, Vv, iadd(cg, vrow, cg_i64(cg, c * VL)), c == nc - 1 ? (int)tailc : VL);
       for (int r2 = 0; r2 < RU; r2++) stv(cg, vfma(&V, pj[r2], vv, ld(cg, V.vt, accv[r2][c])), accv[r2][c]);
@@ -349,7 +406,7 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
       LLVMValueRef ix = iadd(cg, arow, cg_i64(cg, c * VL));
       vstore(&V, LLVMBuildFMul(b, vload(&V, acc, ix), inv, ""), acc, ix);
     }
-    LLVMValueRef orow = imul(cg, iadd(cg, imul(cg, bh, N), iadd(cg, i0, i)), Dv);
+    LLVMValueRef orow = iadd(cg, obase, imul(cg, iadd(cg, i0, i), vw[3].row));
     cg_store_out_run(cg, k, orow, Dv, acc, INGOT_DT_FLOAT, arow);
     cg_loop_end(cg, &Li);
   }

@@ -27,6 +27,10 @@
  *     they are fusable elementwise ops used by nothing else ("1 + scale" of
  *     adaLN, "(1 - mask) * latent"): they are recomputed per output element,
  *     so non-full-size ones must be cheap ops.
+ * An attention core also absorbs the data movement around it where that is a
+ * strided view (absorb_attention_moves): the Reshape/Transpose/Split/Squeeze
+ * chains that cut Q, K and V out of one packed projection, and the Transpose
+ * that puts the heads back (CPU only: ctx->dense_attention keeps them).
  * After each addition the group is checked (group_valid) and the last valid
  * state is kept.  A valid group has one output, produced by its
  * topologically last member; every other member's outputs are read only
@@ -518,7 +522,7 @@ typedef struct {
 
 static ingot_status_t nomem(void) { return ingot_error(INGOT_CODE_NOMEM, "fuse: out of memory"); }
 
-static ingot_status_t build_fused(fz_t *f, grp_t *G) {
+static ingot_status_t build_fused(fz_t *f, grp_t *G, int32_t *node_out) {
   ingot_graph_t *g = f->g;
   ingot_arena_t *A = g->arena;
   int32_t last;
@@ -645,11 +649,272 @@ static ingot_status_t build_fused(fz_t *f, grp_t *G) {
   L->nattrs = 0;
   L->attrs = NULL;
   L->pass_data = fu;
+  if (node_out) *node_out = last;
   for (int i = 0; i < G->n; i++) f->in_s[G->mem[i]] = 0;
   f->ngroups++;
   f->ctx->fused++;
   f->ctx->fused_absorbed += G->n;
   return INGOT_OK;
+}
+
+/* ---- attention: absorbing the data movement around the core -------------------------------------- */
+
+/* A DiT/MMDiT attention reads Q, K and V out of one packed projection:
+ *
+ *     qkv [B, N, 3*H*D] -Reshape-> [B, N, 3, H, D] -Transpose-> [3, B, H, N, D] -Split-> 3 x Squeeze
+ *
+ * and its heads are put back with Transpose [B, H, N, Dv] -> [B, N, H, Dv].  Each of these is a
+ * strided view of the tensor before it, so the flash kernel can read the projection and write
+ * the transposed output directly: the copies (a Transpose and a Split of the whole projection,
+ * a Transpose of the output, at 2 threads most of their time is moving cache lines between
+ * cores) disappear.  Views are tracked as (dims, strides, offset) from the chain's source, with
+ * Reshape allowed where it splits or merges contiguous runs (numpy's rule). */
+
+#define FZ_MAX_CHAIN 8 /* movement nodes behind one attention operand */
+
+typedef struct {
+  int rank;
+  int64_t dims[INGOT_MAX_RANK], str[INGOT_MAX_RANK];
+  int64_t off;
+} sview_t;
+
+static void sv_dense(sview_t *v, const ingot_type_t *t) {
+  v->rank = t->rank;
+  v->off = 0;
+  int64_t s = 1;
+  for (int d = t->rank - 1; d >= 0; d--) {
+    v->dims[d] = t->dims[d].v;
+    v->str[d] = s;
+    s *= t->dims[d].v;
+  }
+}
+
+/* v viewed with the (same-size) shape `to`, if that needs no copy. */
+static bool sv_reshape(sview_t *v, const ingot_type_t *to) {
+  int64_t od[INGOT_MAX_RANK], os[INGOT_MAX_RANK], ns[INGOT_MAX_RANK];
+  int on = 0, nr = to->rank;
+  for (int k = 0; k < v->rank; k++)
+    if (v->dims[k] != 1) od[on] = v->dims[k], os[on++] = v->str[k];
+  int i = 0, j = 0;
+  while (j < nr) {
+    if (to->dims[j].v == 1) {
+      ns[j++] = 0;
+      continue;
+    }
+    if (i >= on) return false;
+    int i0 = i, j0 = j;
+    int64_t po = od[i], pn = to->dims[j].v;
+    while (po != pn) {
+      if (po < pn) {
+        if (++i >= on) return false;
+        po *= od[i];
+      } else {
+        if (++j >= nr) return false;
+        pn *= to->dims[j].v;
+      }
+    }
+    for (int k = i0; k < i; k++)
+      if (os[k] != os[k + 1] * od[k + 1]) return false; /* the old run is not contiguous */
+    int64_t st = os[i];
+    for (int k = j; k >= j0; k--) {
+      ns[k] = st;
+      st *= to->dims[k].v;
+    }
+    i++, j++;
+  }
+  if (i != on) return false;
+  v->rank = nr;
+  for (int k = 0; k < nr; k++) v->dims[k] = to->dims[k].v, v->str[k] = ns[k];
+  return true;
+}
+
+/* Applies movement node n (producing `out` from the view v of its first input). */
+static bool sv_apply(const ingot_graph_t *g, const ingot_node_t *n, int32_t out, sview_t *v) {
+  const ingot_type_t *to = &g->values[out].type;
+  switch (n->op) {
+    case INGOT_OP_IDENTITY: return true;
+    case INGOT_OP_RESHAPE: case INGOT_OP_SQUEEZE: case INGOT_OP_UNSQUEEZE: case INGOT_OP_FLATTEN:
+      return sv_reshape(v, to);
+    case INGOT_OP_TRANSPOSE: {
+      const int64_t *perm;
+      int64_t np = ingot_node_attr_ints(n, "perm", &perm);
+      int64_t p[INGOT_MAX_RANK];
+      if (np < 0) np = 0;
+      if (np != 0 && np != v->rank) return false;
+      for (int k = 0; k < v->rank; k++) p[k] = np ? perm[k] : v->rank - 1 - k;
+      sview_t w = *v;
+      for (int k = 0; k < v->rank; k++) {
+        if (p[k] < 0 || p[k] >= v->rank) return false;
+        w.dims[k] = v->dims[p[k]];
+        w.str[k] = v->str[p[k]];
+      }
+      *v = w;
+      return to->rank == v->rank;
+    }
+    case INGOT_OP_SPLIT: {
+      int64_t ax = ingot_node_attr_i(n, "axis", 0);
+      if (ax < 0) ax += v->rank;
+      if (ax < 0 || ax >= v->rank || to->rank != v->rank) return false;
+      int64_t start = 0;
+      uint32_t k = 0;
+      for (; k < n->noutputs && n->outputs[k] != out; k++) {
+        if (n->outputs[k] < 0 || g->values[n->outputs[k]].type.rank != v->rank) return false;
+        start += g->values[n->outputs[k]].type.dims[ax].v;
+      }
+      if (k == n->noutputs || start + to->dims[ax].v > v->dims[ax]) return false;
+      v->off += start * v->str[ax];
+      v->dims[ax] = to->dims[ax].v;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+static bool movement_op(int op) {
+  return op == INGOT_OP_IDENTITY || op == INGOT_OP_TRANSPOSE || op == INGOT_OP_SPLIT || is_view_op(op);
+}
+
+typedef struct {
+  int32_t src;                /* the tensor the operand is a view of */
+  int32_t chain[FZ_MAX_CHAIN]; /* movement nodes, from the operand back to src */
+  int n;
+  sview_t view;               /* the operand as a view of src */
+} chain_t;
+
+/* The longest chain of movement nodes behind operand v whose composite is a strided view. */
+static void operand_chain(const fz_t *f, int32_t v, chain_t *c) {
+  const ingot_graph_t *g = f->g;
+  int32_t vals[FZ_MAX_CHAIN + 1];
+  vals[0] = v;
+  c->n = 0;
+  while (c->n < FZ_MAX_CHAIN) {
+    int32_t p = producer(f, vals[c->n]);
+    if (!usable(f, p)) break;
+    const ingot_node_t *pn = &g->nodes[p];
+    if (!movement_op(pn->op) || !default_domain(pn) || pn->ninputs < 1 || !f32_static(g, pn->inputs[0])) break;
+    c->chain[c->n++] = p;
+    vals[c->n] = pn->inputs[0];
+  }
+  /* shorten until the composite is a view */
+  for (; c->n > 0; c->n--) {
+    sv_dense(&c->view, &g->values[vals[c->n]].type);
+    bool ok = true;
+    for (int k = c->n - 1; k >= 0 && ok; k--) ok = sv_apply(g, &g->nodes[c->chain[k]], vals[k], &c->view);
+    if (ok) break;
+  }
+  c->src = vals[c->n];
+  if (c->n == 0) sv_dense(&c->view, &g->values[v].type);
+}
+
+static bool in_chains(const chain_t *c, int nc, int32_t node) {
+  for (int i = 0; i < nc; i++)
+    for (int k = 0; k < c[i].n; k++)
+      if (c[i].chain[k] == node) return true;
+  return false;
+}
+
+/* Every output of every chain node is read only by chain nodes or the group. */
+static bool chains_private(const fz_t *f, const chain_t *c, int nc, int group) {
+  for (int i = 0; i < nc; i++)
+    for (int k = 0; k < c[i].n; k++) {
+      const ingot_node_t *n = &f->g->nodes[c[i].chain[k]];
+      for (uint32_t o = 0; o < n->noutputs; o++) {
+        int32_t v = n->outputs[o];
+        if (v < 0) continue;
+        if (f->gout[v]) return false;
+        for (int32_t u = f->ustart[v]; u < f->ustart[v + 1]; u++)
+          if (f->owner[f->users[u]] != group && !in_chains(c, nc, f->users[u])) return false;
+      }
+    }
+  return true;
+}
+
+static void set_view(ingot_attn_view_t *w, const sview_t *v, int nb, int row, int col) {
+  memset(w, 0, sizeof *w);
+  w->off = v->off;
+  for (int k = 0; k < nb; k++) w->batch[k] = v->str[k];
+  w->row = v->str[row];
+  w->col = v->str[col];
+}
+
+/* Rewrites attention fused node `node` (group `group`) to read through its operands' movement
+ * chains and to write through a Transpose of its heads, where that is a view. */
+static void absorb_attention_moves(fz_t *f, int32_t node, int group) {
+  ingot_graph_t *g = f->g;
+  ingot_node_t *L = &g->nodes[node];
+  ingot_fusion_t *fu = L->pass_data;
+  const ingot_type_t *tq = &g->values[L->inputs[0]].type, *tk = &g->values[L->inputs[1]].type;
+  const ingot_type_t *tv = &g->values[L->inputs[2]].type, *ta = &fu->anchor_type;
+  int r = tq->rank, nb = r - 2;
+  if (f->ctx->dense_attention || nb > INGOT_ATTN_MAX_BATCH || ta->rank != r) return;
+  chain_t c[3];
+  for (int i = 0; i < 3; i++) operand_chain(f, L->inputs[i], &c[i]);
+  bool use[3];
+  for (int i = 0; i < 3; i++) use[i] = c[i].n > 0;
+  use[2] = use[2] && c[2].view.str[r - 1] == 1; /* V rows are vector loads */
+  /* all three together, or each alone */
+  chain_t sel[3];
+  int ns = 0;
+  for (int i = 0; i < 3; i++)
+    if (use[i]) sel[ns++] = c[i];
+  if (!chains_private(f, sel, ns, group)) {
+    for (int i = 0; i < 3; i++) use[i] = use[i] && chains_private(f, &c[i], 1, group);
+  }
+  /* the output: a Transpose that keeps the last axis, when there is no epilogue */
+  int32_t tr = fu->nsteps == 0 ? sole_user(f, L->outputs[0]) : -1;
+  sview_t ov;
+  bool use_out = false;
+  if (usable(f, tr) && g->nodes[tr].op == INGOT_OP_TRANSPOSE && g->nodes[tr].ninputs == 1 &&
+      f32_static(g, g->nodes[tr].outputs[0])) {
+    const int64_t *perm;
+    const ingot_type_t *tt = &g->values[g->nodes[tr].outputs[0]].type;
+    if (ingot_node_attr_ints(&g->nodes[tr], "perm", &perm) == r && perm[r - 1] == r - 1 && tt->rank == r) {
+      sview_t dense;
+      sv_dense(&dense, tt);
+      ov.rank = r;
+      ov.off = 0;
+      use_out = true;
+      for (int k = 0; k < r; k++) {
+        if (perm[k] < 0 || perm[k] >= r) use_out = false;
+        else ov.str[perm[k]] = dense.str[k], ov.dims[perm[k]] = dense.dims[k];
+      }
+    }
+  }
+  if (!use[0] && !use[1] && !use[2] && !use_out) return;
+  /* logical shapes and views */
+  fu->attn_views = 1;
+  fu->attn_nbatch = nb;
+  for (int k = 0; k < nb; k++) fu->attn_batch[k] = tq->dims[k].v;
+  fu->attn_n = tq->dims[r - 2].v;
+  fu->attn_d = tq->dims[r - 1].v;
+  fu->attn_m = fu->k_transposed ? tk->dims[r - 1].v : tk->dims[r - 2].v;
+  fu->attn_dv = tv->dims[r - 1].v;
+  sview_t dq, dk, dv, da;
+  sv_dense(&dq, tq);
+  sv_dense(&dk, tk);
+  sv_dense(&dv, tv);
+  sv_dense(&da, ta);
+  set_view(&fu->attn_view[0], use[0] ? &c[0].view : &dq, nb, r - 2, r - 1);
+  if (fu->k_transposed) set_view(&fu->attn_view[1], use[1] ? &c[1].view : &dk, nb, r - 1, r - 2);
+  else set_view(&fu->attn_view[1], use[1] ? &c[1].view : &dk, nb, r - 2, r - 1);
+  set_view(&fu->attn_view[2], use[2] ? &c[2].view : &dv, nb, r - 2, r - 1);
+  set_view(&fu->attn_view[3], use_out ? &ov : &da, nb, r - 2, r - 1);
+  for (int i = 0; i < 3; i++) {
+    if (!use[i]) continue;
+    L->inputs[i] = c[i].src;
+    for (int k = 0; k < c[i].n; k++) {
+      ingot_node_t *n = &g->nodes[c[i].chain[k]];
+      if (n->op != INGOT_OP_NOP) f->ctx->fused_absorbed++; /* (a Split is shared by the chains) */
+      n->op = INGOT_OP_NOP;
+      f->owner[c[i].chain[k]] = group;
+    }
+  }
+  if (use_out) {
+    L->outputs[0] = g->nodes[tr].outputs[0];
+    g->nodes[tr].op = INGOT_OP_NOP;
+    f->owner[tr] = group;
+    f->ctx->fused_absorbed++;
+  }
 }
 
 /* ---- the pass ------------------------------------------------------------------------------- */
@@ -660,7 +925,10 @@ static ingot_status_t run(fz_t *f) {
   /* attention cores */
   for (uint32_t i = 0; i < g->nnodes; i++) {
     if (g->nodes[i].op != INGOT_OP_MATMUL || !match_attention(f, (int32_t)i, &G)) continue;
-    if (grow(f, &G)) INGOT_RETURN_IF_ERROR(build_fused(f, &G)); /* the core alone is valid */
+    int32_t node;
+    if (!grow(f, &G)) continue; /* (the core alone is valid) */
+    INGOT_RETURN_IF_ERROR(build_fused(f, &G, &node));
+    absorb_attention_moves(f, node, f->ngroups - 1);
   }
   /* anchors */
   for (uint32_t i = 0; i < g->nnodes; i++) {
@@ -672,7 +940,7 @@ static ingot_status_t run(fz_t *f) {
     G.acc_numel = numel(g, G.acc);
     add_member(f, &G, (int32_t)i);
     G.ncore = 1;
-    if (grow(f, &G)) INGOT_RETURN_IF_ERROR(build_fused(f, &G));
+    if (grow(f, &G)) INGOT_RETURN_IF_ERROR(build_fused(f, &G, NULL));
   }
   /* anchor-less elementwise DAGs */
   for (uint32_t i = 0; i < g->nnodes; i++) {
@@ -683,7 +951,7 @@ static ingot_status_t run(fz_t *f) {
     G.acc = -1;
     add_member(f, &G, (int32_t)i);
     pull_operands(f, &G, (int32_t)i, FZ_PULL_DEPTH);
-    if (grow(f, &G)) INGOT_RETURN_IF_ERROR(build_fused(f, &G));
+    if (grow(f, &G)) INGOT_RETURN_IF_ERROR(build_fused(f, &G, NULL));
   }
   return INGOT_OK;
 }

@@ -49,6 +49,16 @@ typedef enum {
   INGOT_ANCHOR_ATTENTION = -2, /* softmax(scale * Q K^T [+ mask]) V, flash style (see cg_attention.c) */
 } ingot_anchor_special_t;
 
+#define INGOT_ATTN_MAX_BATCH 4
+
+/* Where element (b0.., r, c) of a logical attention operand lies in the tensor the fused node
+ * reads (or writes): off + sum b_k * batch[k] + r * row + c * col elements. */
+typedef struct {
+  int64_t off;
+  int64_t batch[INGOT_ATTN_MAX_BATCH];
+  int64_t row, col;
+} ingot_attn_view_t;
+
 typedef struct ingot_fusion_s_ {
   int32_t anchor_op;      /* an ingot_op_t, or ingot_anchor_special_t */
   ingot_node_t anchor;    /* copy of the anchor node (its attributes; inputs/outputs renumbered to
@@ -58,6 +68,15 @@ typedef struct ingot_fusion_s_ {
   /* ATTENTION: inputs are Q [.., N, D], K (k_transposed: [.., D, M], else [.., M, D]), V [.., M, Dv] */
   int32_t k_transposed;
   float attn_scale;       /* applied to Q K^T */
+  /* ATTENTION with attn_views: the data movement around the core was absorbed (a packed QKV
+   * projection reshaped, transposed and split into heads; the heads transposed back after), so
+   * the inputs are the tensors before it and the output the one after it, addressed through
+   * the views below over the logical operands' shapes (attn_batch, N, M, D, Dv). */
+  int32_t attn_views;
+  int32_t attn_nbatch;                         /* leading (batch, head) dims of the logical operands */
+  int64_t attn_batch[INGOT_ATTN_MAX_BATCH];
+  int64_t attn_n, attn_m, attn_d, attn_dv;
+  ingot_attn_view_t attn_view[4];              /* Q (i, d), K (j, d), V (j, c), output (i, c) */
   uint32_t nsteps;
   ingot_fuse_step_t *steps;
   uint32_t nextra;        /* extra inputs = fused node inputs [anchor_ninputs, anchor_ninputs + nextra) */

@@ -29,6 +29,7 @@ typedef struct {
   FILE *dump;
   size_t fold_limit_bytes; /* largest tensor constant folding may create */
   bool no_fuse;            /* skip operator fusion (ingot compile --no-fuse) */
+  bool dense_attention;    /* fused attention reads Q, K, V as tensors of their own (the GPU backend) */
   /* statistics, filled by passes, for --report */
   int folded, dce_removed, cse_merged;
   int fused, fused_absorbed; /* fused nodes made, original nodes they replace */

@@ -63,6 +63,7 @@ int cmd_compile_gpu(const compile_gpu_args_t *a) {
     nodes_in = (int)graphs[b]->nnodes;
     ingot_pass_ctx_init(&pc[b]);
     pc[b].batch = a->batch;
+    pc[b].dense_attention = true; /* gpu_attn.c reads Q, K, V as tensors of their own */
     if (a->nbuckets) {
       pc[b].bindings = a->bindings[b];
       pc[b].nbindings = a->nbindings[b];

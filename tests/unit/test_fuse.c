@@ -568,6 +568,85 @@ static void test_attention(void **state) {
   }
 }
 
+/* A packed QKV projection split into heads (DiT, MMDiT):
+ *   x [B, N, 3*H*Dh] -Reshape-> [B, N, 3, H, Dh] -Transpose(2,0,3,1,4)-> -Split(axis 0)-> 3 x Squeeze
+ *   -> attention -> Transpose(0,2,1,3) -> Reshape [B, N, H*Dh]
+ * variant 0: all of it becomes one fused node reading x and writing y;
+ * variant 1: K given transposed by the chain itself (perm 2,0,3,4,1 for K only is not a view of
+ *            the shared Split, so K's chain is Transpose-of-Squeeze) and an epilogue: only the
+ *            input side is absorbed;
+ * variant 2: a Split output is also a graph output: the chains must stay (and the output side
+ *            still goes). */
+static ingot_graph_t *b_packed_qkv(ins_t *ins, int variant) {
+  const int64_t B = 2, N = 37, H = 3, Dh = 16;
+  ingot_graph_t *g = cgt_graph();
+  int32_t x = input_s(g, ins, "x", 3, D(B, N, 3 * H * Dh), 1, 2.0f);
+  int32_t r5 = OP(g, INGOT_OP_RESHAPE, "r5", x, ints(g, "shape5", 5, D(B, N, 3, H, Dh)));
+  int32_t t = cgt_node(g, INGOT_OP_TRANSPOSE, 1, &r5, "t");
+  cgt_attr_ints(g, t, "perm", 5, D(2, 0, 3, 1, 4));
+  int32_t tv = g->nodes[t].outputs[0];
+  const char *souts[3] = {"s0", "s1", "s2"};
+  int32_t sp = cgt_node_n(g, INGOT_OP_SPLIT, 2, (int32_t[]){tv, ints(g, "sizes", 3, D(1, 1, 1))}, 3, souts);
+  cgt_attr_i(g, sp, "axis", 0);
+  int32_t ax0 = ints(g, "ax0", 1, D(0)), hv[3];
+  for (int i = 0; i < 3; i++) {
+    char nm[8];
+    snprintf(nm, sizeof nm, "h%d", i);
+    hv[i] = OP(g, INGOT_OP_SQUEEZE, nm, g->nodes[sp].outputs[i], ax0);
+  }
+  int32_t qs = OP(g, INGOT_OP_MUL, "qs", hv[0], scalar(g, "scale", 1.0f / sqrtf((float)Dh)));
+  int32_t kt = cgt_node(g, INGOT_OP_TRANSPOSE, 1, &hv[1], "kT");
+  cgt_attr_ints(g, kt, "perm", 4, D(0, 1, 3, 2));
+  int32_t sc = OP(g, INGOT_OP_MATMUL, "sc", qs, g->nodes[kt].outputs[0]);
+  int32_t sm = cgt_node(g, INGOT_OP_SOFTMAX, 1, &sc, "p");
+  cgt_attr_i(g, sm, "axis", -1);
+  int32_t o = OP(g, INGOT_OP_MATMUL, "o", g->nodes[sm].outputs[0], hv[2]);
+  if (variant == 1) o = OP(g, INGOT_OP_ADD, "oe", o, input(g, ins, "res", 4, D(B, H, N, Dh), 4));
+  int32_t ot = cgt_node(g, INGOT_OP_TRANSPOSE, 1, &o, "ot");
+  cgt_attr_ints(g, ot, "perm", 4, D(0, 2, 1, 3));
+  OP(g, INGOT_OP_RESHAPE, "y", g->nodes[ot].outputs[0], ints(g, "shape3", 3, D(B, N, H * Dh)));
+  cgt_output(g, "y");
+  if (variant == 2) cgt_output(g, "s1");
+  return g;
+}
+
+static void test_attention_packed_qkv(void **state) {
+  (void)state;
+  for (int v = 0; v < 3; v++) {
+    result_t r;
+    ingot_graph_t *g = run_pass(b_packed_qkv, v, false, &r);
+    int att = -1;
+    for (int i = 0; i < r.nfused && i < 16; i++)
+      if (r.f[i]->anchor_op == INGOT_ANCHOR_ATTENTION) att = i;
+    assert_true(att >= 0);
+    const ingot_fusion_t *f = r.f[att];
+    assert_int_equal(f->attn_views, 1);
+    assert_int_equal(f->attn_nbatch, 2);
+    assert_int_equal(f->attn_n, 37);
+    assert_int_equal(f->attn_d, 16);
+    if (v == 0) {
+      /* the attention reads x and writes [B, N, H, Dh]; the graph output's Reshape stays */
+      assert_int_equal(r.nnodes, 2);
+      assert_int_equal(nonfused(&r, "Reshape"), 1);
+      assert_int_equal(f->attn_view[0].off, 0);
+      assert_int_equal(f->attn_view[1].off, 3 * 16);
+      assert_int_equal(f->attn_view[2].off, 2 * 3 * 16);
+      assert_int_equal(f->attn_view[0].row, 3 * 3 * 16); /* a token's row of the projection */
+      assert_int_equal(f->attn_view[0].batch[1], 16);    /* heads */
+      assert_int_equal(f->attn_view[3].row, 3 * 16);     /* output rows [N, H*Dh] */
+    } else if (v == 1) {
+      assert_int_equal(nonfused(&r, "Transpose"), 1); /* the output's: an epilogue sits between */
+      assert_int_equal(nonfused(&r, "Split"), 0);
+    } else {
+      assert_int_equal(nonfused(&r, "Split"), 1);
+      assert_int_equal(nonfused(&r, "Transpose"), 1); /* the heads' (shared by the Split) */
+      assert_int_equal(f->attn_view[3].row, 3 * 16);
+    }
+    ingot_graph_free(g);
+    check_numerics(b_packed_qkv, v);
+  }
+}
+
 /* ---- an anchor whose emitter ignores the epilogue ------------------------------------------------- */
 
 /* Transpose + Add by hand (the pass never anchors a Transpose): cg_emit_fused
@@ -658,7 +737,7 @@ int main(void) {
       cmocka_unit_test(test_gemm_silu),           cmocka_unit_test(test_views),
       cmocka_unit_test(test_layernorm_adaln),     cmocka_unit_test(test_groupnorm_silu),
       cmocka_unit_test(test_softmax_epilogue),    cmocka_unit_test(test_conv_epilogue),
-      cmocka_unit_test(test_elementwise_dags),    cmocka_unit_test(test_attention),
+      cmocka_unit_test(test_elementwise_dags),    cmocka_unit_test(test_attention), cmocka_unit_test(test_attention_packed_qkv),
       cmocka_unit_test(test_unmarked_anchor),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
