@@ -310,7 +310,14 @@ ingot_status_t ingot_copy_file(const char *from, const char *to) {
   return st;
 }
 
-static ingot_status_t run_cc(char *const argv[]) {
+ingot_status_t ingot_link_shared(const char *dir, const char *name, const char *extra_lib) {
+  char objp[4096], sop[4096], rtp[4096];
+  snprintf(objp, sizeof objp, "%s/%s.o", dir, name);
+  snprintf(sop, sizeof sop, "%s/lib%s.so", dir, name);
+  snprintf(rtp, sizeof rtp, "%s/libingot_rt.a", dir);
+  const char *cc = getenv("CC");
+  char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-shared", "-o", sop, objp, rtp, "-lm", "-lpthread",
+                  (char *)extra_lib, NULL};
   pid_t pid = fork();
   if (pid < 0) return ingot_error(INGOT_CODE_IO, "cannot start the C compiler: %s", strerror(errno));
   if (pid == 0) {
@@ -397,15 +404,7 @@ ingot_status_t ingot_write_artifacts(ingot_cg_t *cg, const ingot_artifact_opts_t
     snprintf(path, plen, "%s/libingot_rt.a", dir);
     st = ingot_copy_file(o->rt_lib, path);
   }
-  if (!st && o->shared) {
-    char objp[4096], sop[4096], rtp[4096];
-    snprintf(objp, sizeof objp, "%s/%s.o", dir, name);
-    snprintf(sop, sizeof sop, "%s/lib%s.so", dir, name);
-    snprintf(rtp, sizeof rtp, "%s/libingot_rt.a", dir);
-    const char *cc = getenv("CC");
-    char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-shared", "-o", sop, objp, rtp, "-lm", "-lpthread", NULL};
-    st = run_cc(argv);
-  }
+  if (!st && o->shared) st = ingot_link_shared(dir, name, NULL);
   free(obj);
   free(path);
   free(dir);

@@ -32,6 +32,10 @@ ingot_status_t ingot_write_header(ingot_cg_t *cg, const ingot_artifact_opts_t *o
 ingot_status_t ingot_write_ar(const char *path, const char *member_name, const uint8_t *obj, size_t len,
                               const char *const *symbols, int nsymbols) INGOT_MUST_USE;
 
+/* Links DIR/NAME.o with DIR/libingot_rt.a into DIR/libNAME.so with $CC (default cc), plus
+ * extra_lib ("-ldl" for the GPU runtime) when not NULL. */
+ingot_status_t ingot_link_shared(const char *dir, const char *name, const char *extra_lib) INGOT_MUST_USE;
+
 /* Copies a file (runtime library and headers next to an artifact), atomically. */
 ingot_status_t ingot_copy_file(const char *from, const char *to) INGOT_MUST_USE;
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "codegen/cg.h"
+#include "codegen/cg_io.h"
 #include "codegen/cg_gemm.h"
 #include "codegen/codegen.h"
 #include "runtime/ingot_rt.h"
@@ -36,10 +37,7 @@ typedef struct {
   char *name;
   uint64_t arena_bytes;
   LLVMValueRef run;
-  int32_t ninputs, noutputs;
-  char **in_names, **out_names;
-  int32_t *in_dtype, *out_dtype, *in_rank, *out_rank;
-  int64_t (*in_dims)[INGOT_MAX_RANK], (*out_dims)[INGOT_MAX_RANK];
+  cg_io_table_t io;
   kinfo_t *kernels;
   int32_t nkernels;
 } bucket_t;
@@ -170,16 +168,7 @@ ingot_status_t ingot_cg_create(const ingot_cg_options_t *o, ingot_cg_t **out) {
 
 static void free_bucket(bucket_t *b) {
   free(b->name);
-  for (int i = 0; i < b->ninputs; i++) free(b->in_names[i]);
-  for (int i = 0; i < b->noutputs; i++) free(b->out_names[i]);
-  free(b->in_names);
-  free(b->out_names);
-  free(b->in_dtype);
-  free(b->out_dtype);
-  free(b->in_rank);
-  free(b->out_rank);
-  free(b->in_dims);
-  free(b->out_dims);
+  cg_io_free(&b->io);
   for (int k = 0; k < b->nkernels; k++) {
     free(b->kernels[k].name);
     free(b->kernels[k].node);
@@ -354,37 +343,6 @@ static char *dupf(const char *fmt, const char *a, int b, int cidx) {
   return s;
 }
 
-static ingot_status_t record_io(bucket_t *b, const ingot_graph_t *g) {
-  b->ninputs = (int32_t)g->ninputs;
-  b->noutputs = (int32_t)g->noutputs;
-  int ni = b->ninputs + 1, no = b->noutputs + 1;
-  b->in_names = calloc((size_t)ni, sizeof(char *));
-  b->out_names = calloc((size_t)no, sizeof(char *));
-  b->in_dtype = calloc((size_t)ni, sizeof(int32_t));
-  b->out_dtype = calloc((size_t)no, sizeof(int32_t));
-  b->in_rank = calloc((size_t)ni, sizeof(int32_t));
-  b->out_rank = calloc((size_t)no, sizeof(int32_t));
-  b->in_dims = calloc((size_t)ni, sizeof *b->in_dims);
-  b->out_dims = calloc((size_t)no, sizeof *b->out_dims);
-  if (!b->in_names || !b->out_names || !b->in_dtype || !b->out_dtype || !b->in_rank || !b->out_rank || !b->in_dims ||
-      !b->out_dims)
-    return ingot_error(INGOT_CODE_NOMEM, "out of memory");
-  for (int i = 0; i < b->ninputs + b->noutputs; i++) {
-    bool isin = i < b->ninputs;
-    int j = isin ? i : i - b->ninputs;
-    const ingot_value_t *v = &g->values[isin ? g->inputs[j] : g->outputs[j]];
-    if (!ingot_type_is_static(&v->type))
-      return ingot_error(INGOT_CODE_INPUT, "%s: %s '%s' has a symbolic shape: compile with --batch N or --bucket",
-                         g->source, isin ? "input" : "output", v->name);
-    (isin ? b->in_names : b->out_names)[j] = strdup(v->name);
-    (isin ? b->in_dtype : b->out_dtype)[j] = v->type.dtype;
-    (isin ? b->in_rank : b->out_rank)[j] = v->type.rank;
-    for (int d = 0; d < v->type.rank; d++) (isin ? b->in_dims : b->out_dims)[j][d] = v->type.dims[d].v;
-    if (!(isin ? b->in_names : b->out_names)[j]) return ingot_error(INGOT_CODE_NOMEM, "out of memory");
-  }
-  return INGOT_OK;
-}
-
 ingot_status_t ingot_cg_add_bucket(ingot_cg_t *m, const ingot_graph_t *g, const char *bucket_name,
                                    uint64_t *arena_bytes, uint64_t *naive_bytes) {
   if (m->finished) return ingot_error(INGOT_CODE_INTERNAL, "bucket added after finish");
@@ -397,7 +355,7 @@ ingot_status_t ingot_cg_add_bucket(ingot_cg_t *m, const ingot_graph_t *g, const 
   bucket_t *b = &m->buckets[bi];
   memset(b, 0, sizeof *b);
   b->name = strdup(bucket_name ? bucket_name : "default");
-  INGOT_RETURN_IF_ERROR(record_io(b, g));
+  INGOT_RETURN_IF_ERROR(cg_io_record(&b->io, g));
   for (uint32_t i = 0; i < g->nnodes; i++)
     if (g->nodes[i].op == INGOT_OP_IF || g->nodes[i].op == INGOT_OP_LOOP || g->nodes[i].op == INGOT_OP_SCAN)
       return ingot_node_error(g, (int32_t)i, INGOT_CODE_UNSUPPORTED, "control flow is not compiled");
@@ -540,8 +498,11 @@ static LLVMValueRef const_global(cg_t *c, LLVMValueRef init, const char *gname) 
   return LLVMConstBitCast(gv, c->t_ptr);
 }
 
-static LLVMValueRef io_array(cg_t *c, LLVMTypeRef io_ty, int n, char **names, int32_t *dtype, int32_t *rank,
-                             int64_t (*dims)[INGOT_MAX_RANK], const char *tag) {
+static LLVMValueRef io_array(cg_t *c, LLVMTypeRef io_ty, const cg_io_list_t *l, const char *tag) {
+  int n = l->n;
+  char **names = l->names;
+  int32_t *dtype = l->dtype, *rank = l->rank;
+  int64_t (*dims)[INGOT_MAX_RANK] = l->dims;
   LLVMValueRef *elems = calloc((size_t)n + 1, sizeof *elems);
   char gname[128];
   for (int i = 0; i < n; i++) {
@@ -582,9 +543,9 @@ static void emit_descriptor(ingot_cg_t *m) {
   for (int bi = 0; bi < m->nbuckets; bi++) {
     bucket_t *b = &m->buckets[bi];
     snprintf(tag, sizeof tag, "b%d.in", bi);
-    LLVMValueRef ins = io_array(c, io_ty, b->ninputs, b->in_names, b->in_dtype, b->in_rank, b->in_dims, tag);
+    LLVMValueRef ins = io_array(c, io_ty, &b->io.in, tag);
     snprintf(tag, sizeof tag, "b%d.out", bi);
-    LLVMValueRef outs = io_array(c, io_ty, b->noutputs, b->out_names, b->out_dtype, b->out_rank, b->out_dims, tag);
+    LLVMValueRef outs = io_array(c, io_ty, &b->io.out, tag);
     LLVMValueRef *kv = calloc((size_t)b->nkernels + 1, sizeof *kv);
     for (int k = 0; k < b->nkernels; k++) {
       char g1[64], g2[64], g3[64];
@@ -604,8 +565,8 @@ static void emit_descriptor(ingot_cg_t *m) {
     LLVMValueRef f[9] = {const_str(c, b->name, tag),
                          LLVMConstInt(i64, b->arena_bytes, 0),
                          LLVMConstBitCast(b->run, p),
-                         LLVMConstInt(i32, (unsigned long long)b->ninputs, 0),
-                         LLVMConstInt(i32, (unsigned long long)b->noutputs, 0),
+                         LLVMConstInt(i32, (unsigned long long)b->io.in.n, 0),
+                         LLVMConstInt(i32, (unsigned long long)b->io.out.n, 0),
                          ins,
                          outs,
                          LLVMConstInt(i32, (unsigned long long)b->nkernels, 0),

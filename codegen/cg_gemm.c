@@ -40,8 +40,10 @@
  *
  * A 2-D convolution (cg_gemm_try_conv2d) is the same product with A = W
  * [M, C*kh*kw] and B = im2col of the image: at each K block a work item
- * gathers its columns (L lanes per masked gather, zero in the padding) into
- * a stack buffer laid out like packed B ([panel][KC][NR]), at most
+ * gathers its columns into a stack buffer laid out like packed B
+ * ([panel][KC][NR]) -- L lanes at a time: masked loads of image rows where
+ * the width has stride 1 and a vector is a piece of one output row or
+ * whole rows (col_rows), else one masked gather; zero in the padding --, at most
  * COLBUF_BYTES (its N block shrinks to fit), and the microkernel reads it as
  * packed panels. */
 #include <stdlib.h>
@@ -209,6 +211,83 @@ static LLVMValueRef vsplat_i64(cg_t *cg, LLVMTypeRef it, LLVMValueRef s, int lan
 
 /* ---- im2col ------------------------------------------------------------------------------ */
 
+/* Whether build_col can read a vector of L columns as contiguous pieces of
+ * image rows: stride 1 along the width, and every vector either inside one
+ * output row (ow_n a multiple of L) or L / ow_n whole rows (ow_n divides L);
+ * indices in i32. */
+static bool col_rows_contiguous(const cg_gemm_t *g, int L) {
+  if (g->sw != 1 || g->ow_n < 1) return false;
+  if (g->ih * g->iw >= (INT64_C(1) << 30) || g->N >= (INT64_C(1) << 30) || g->iw + g->kw + g->pw >= (1 << 30))
+    return false;
+  return g->ow_n % L == 0 || L % g->ow_n == 0;
+}
+
+static LLVMValueRef vsplat_i32(cg_t *cg, LLVMValueRef s, int lanes) {
+  LLVMTypeRef it = LLVMVectorType(cg->t_i32, (unsigned)lanes);
+  LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(it), s, LLVMConstInt(cg->t_i32, 0, 0), "");
+  return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(it), LLVMConstNull(it), "");
+}
+
+static LLVMValueRef vconst_i32(cg_t *cg, const int32_t *v, int lanes) {
+  LLVMValueRef e[MAX_NR_LANES];
+  for (int l = 0; l < lanes; l++) e[l] = LLVMConstInt(cg->t_i32, (unsigned long long)(uint32_t)v[l], 0);
+  return LLVMConstVector(e, (unsigned)lanes);
+}
+
+static LLVMValueRef masked_load(gx_t *x, LLVMValueRef ptr, LLVMValueRef mask, LLVMValueRef passthru) {
+  cg_t *cg = x->cg;
+  LLVMTypeRef tys[2] = {x->vt, LLVMPointerType(x->vt, 0)};
+  unsigned id = LLVMLookupIntrinsicID("llvm.masked.load", strlen("llvm.masked.load"));
+  LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
+  LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, 2);
+  LLVMValueRef args[4] = {LLVMBuildBitCast(cg->b, ptr, tys[1], ""), LLVMConstInt(cg->t_i32, 4, 0), mask, passthru};
+  return LLVMBuildCall2(cg->b, ft, f, args, 4, "");
+}
+
+/* One vector of columns [j, j + L) of tap (dy, dx) of channel image xc, read
+ * as masked loads of image rows (col_rows_contiguous): lane l is column j + l,
+ * output pixel (oh, ow) = ((j + l) / ow_n, (j + l) % ow_n), zero outside the
+ * image and past N.  j is a multiple of L. */
+static LLVMValueRef col_rows(gx_t *x, LLVMValueRef xc, LLVMValueRef j, LLVMValueRef dy, LLVMValueRef dx) {
+  cg_t *cg = x->cg;
+  LLVMBuilderRef b = cg->b;
+  const cg_gemm_t *g = x->g;
+  int L = x->L;
+  int32_t iota[MAX_NR_LANES], sub[MAX_NR_LANES], owl[MAX_NR_LANES];
+  int r = g->ow_n % L == 0 ? 1 : (int)(L / g->ow_n); /* image rows a vector spans */
+  for (int l = 0; l < L; l++) {
+    iota[l] = l;
+    sub[l] = r == 1 ? 0 : l / (int)g->ow_n;
+    owl[l] = r == 1 ? l : l % (int)g->ow_n;
+  }
+  LLVMTypeRef i32 = cg->t_i32;
+  LLVMValueRef oh = LLVMBuildUDiv(b, j, i64c(cg, g->ow_n), "");
+  LLVMValueRef ow0 = r == 1 ? LLVMBuildURem(b, j, i64c(cg, g->ow_n), "") : i64c(cg, 0);
+  /* lane validity: 0 <= ow0 + owl + dx - pw < iw, 0 <= (oh + sub) * sh + dy - ph < ih, j + l < N */
+  LLVMValueRef cx = LLVMBuildNSWSub(b, iadd(cg, ow0, dx), i64c(cg, g->pw), ""); /* ix of owl = 0 */
+  LLVMValueRef ix = LLVMBuildAdd(b, vconst_i32(cg, owl, L), vsplat_i32(cg, LLVMBuildTrunc(b, cx, i32, ""), L), "");
+  LLVMValueRef iy0 = LLVMBuildNSWSub(b, iadd(cg, imul(cg, oh, g->sh), dy), i64c(cg, g->ph), "");
+  LLVMValueRef vsub = vconst_i32(cg, sub, L);
+  LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, vsub, vsplat_i32(cg, LLVMConstInt(i32, (unsigned long long)g->sh, 0), L), ""),
+                                 vsplat_i32(cg, LLVMBuildTrunc(b, iy0, i32, ""), L), "");
+  LLVMValueRef left = LLVMBuildTrunc(b, LLVMBuildNSWSub(b, i64c(cg, g->N), j, ""), i32, "");
+  LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, ix, vsplat_i32(cg, LLVMConstInt(i32, (unsigned long long)g->iw, 0), L), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntULT, iy, vsplat_i32(cg, LLVMConstInt(i32, (unsigned long long)g->ih, 0), L), ""), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLT, vconst_i32(cg, iota, L), vsplat_i32(cg, left, L), ""), "");
+  /* sub-row s: lane l reads xc[(iy0 + s*sh) * iw + cx + owl] = base_s + l with base_s = that - (l - owl) */
+  LLVMValueRef v = LLVMConstNull(x->vt);
+  for (int s = 0; s < r; s++) {
+    LLVMValueRef row = iadd(cg, iy0, i64c(cg, (int64_t)s * g->sh));
+    LLVMValueRef base = iadd(cg, imul(cg, row, g->iw), LLVMBuildNSWSub(b, cx, i64c(cg, (int64_t)s * g->ow_n), ""));
+    LLVMValueRef ptr = LLVMBuildGEP2(b, cg->t_f32, xc, &base, 1, ""); /* may point outside: masked lanes only */
+    LLVMValueRef m = r == 1 ? ok
+                            : LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntEQ, vsub,
+                                                                vsplat_i32(cg, LLVMConstInt(i32, (unsigned)s, 0), L), ""), "");
+    v = masked_load(x, ptr, m, v);
+  }
+  return v;
+}
+
 /* The current K block's columns [j0, j0 + jcnt) of the convolution's column
  * matrix into x->col as [panel][k (KC)][NR], zero past N and outside the image. */
 static void build_col(gx_t *x, LLVMValueRef jcnt) {
@@ -224,35 +303,40 @@ static void build_col(gx_t *x, LLVMValueRef jcnt) {
   LLVMValueRef dy = LLVMBuildUDiv(b, r, i64c(cg, g->kw), ""), dx = LLVMBuildURem(b, r, i64c(cg, g->kw), "");
   LLVMValueRef xc = fgep(cg, x->b, imul(cg, c, g->ih * g->iw));
   LLVMValueRef dst = fgep(cg, x->col, imul(cg, kk, nr));
-  /* jcnt is a multiple of NR: L lanes at a time, one masked gather each */
+  /* jcnt is a multiple of NR: L lanes at a time */
   int L = x->L;
-  LLVMTypeRef it = LLVMVectorType(cg->t_i64, (unsigned)L);
-  LLVMValueRef iota[MAX_NR_LANES];
-  for (int l = 0; l < L; l++) iota[l] = LLVMConstInt(cg->t_i64, (unsigned long long)l, 0);
-  LLVMValueRef viota = LLVMConstVector(iota, (unsigned)L);
-#define VS(v) vsplat_i64(cg, it, (v), L)
   LLVMValueRef jv = cg_loop_begin(cg, &Lj, i64c(cg, 0), LLVMBuildUDiv(b, jcnt, i64c(cg, L), ""), "col.j");
   LLVMValueRef jj = imul(cg, jv, L);
-  LLVMValueRef j = LLVMBuildAdd(b, VS(iadd(cg, x->j0, jj)), viota, "");
-  LLVMValueRef oh = LLVMBuildUDiv(b, j, VS(i64c(cg, g->ow_n)), "");
-  LLVMValueRef ow = LLVMBuildSub(b, j, LLVMBuildMul(b, oh, VS(i64c(cg, g->ow_n)), ""), "");
-  LLVMValueRef iy0 = VS(LLVMBuildNSWSub(b, dy, i64c(cg, g->ph), ""));
-  LLVMValueRef ix0 = VS(LLVMBuildNSWSub(b, dx, i64c(cg, g->pw), ""));
-  LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, oh, VS(i64c(cg, g->sh)), ""), iy0, "");
-  LLVMValueRef ix = LLVMBuildAdd(b, LLVMBuildMul(b, ow, VS(i64c(cg, g->sw)), ""), ix0, "");
-  LLVMValueRef ok = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, VS(i64c(cg, g->ih)), ""),
-                                 LLVMBuildICmp(b, LLVMIntULT, ix, VS(i64c(cg, g->iw)), ""), "");
-  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLT, j, VS(i64c(cg, g->N)), ""), "");
-  LLVMValueRef idx = LLVMBuildSelect(b, ok, LLVMBuildAdd(b, LLVMBuildMul(b, iy, VS(i64c(cg, g->iw)), ""), ix, ""),
-                                     LLVMConstNull(it), "");
+  LLVMValueRef v;
+  if (col_rows_contiguous(g, L)) {
+    v = col_rows(x, xc, iadd(cg, x->j0, jj), dy, dx);
+  } else { /* one masked gather */
+    LLVMTypeRef it = LLVMVectorType(cg->t_i64, (unsigned)L);
+    LLVMValueRef iota[MAX_NR_LANES];
+    for (int l = 0; l < L; l++) iota[l] = LLVMConstInt(cg->t_i64, (unsigned long long)l, 0);
+    LLVMValueRef viota = LLVMConstVector(iota, (unsigned)L);
+#define VS(v) vsplat_i64(cg, it, (v), L)
+    LLVMValueRef j = LLVMBuildAdd(b, VS(iadd(cg, x->j0, jj)), viota, "");
+    LLVMValueRef oh = LLVMBuildUDiv(b, j, VS(i64c(cg, g->ow_n)), "");
+    LLVMValueRef ow = LLVMBuildSub(b, j, LLVMBuildMul(b, oh, VS(i64c(cg, g->ow_n)), ""), "");
+    LLVMValueRef iy0 = VS(LLVMBuildNSWSub(b, dy, i64c(cg, g->ph), ""));
+    LLVMValueRef ix0 = VS(LLVMBuildNSWSub(b, dx, i64c(cg, g->pw), ""));
+    LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, oh, VS(i64c(cg, g->sh)), ""), iy0, "");
+    LLVMValueRef ix = LLVMBuildAdd(b, LLVMBuildMul(b, ow, VS(i64c(cg, g->sw)), ""), ix0, "");
+    LLVMValueRef ok = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, iy, VS(i64c(cg, g->ih)), ""),
+                                   LLVMBuildICmp(b, LLVMIntULT, ix, VS(i64c(cg, g->iw)), ""), "");
+    ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLT, j, VS(i64c(cg, g->N)), ""), "");
+    LLVMValueRef idx = LLVMBuildSelect(b, ok, LLVMBuildAdd(b, LLVMBuildMul(b, iy, VS(i64c(cg, g->iw)), ""), ix, ""),
+                                       LLVMConstNull(it), "");
 #undef VS
-  LLVMValueRef ptrs = LLVMBuildGEP2(b, cg->t_f32, xc, &idx, 1, "");
-  LLVMTypeRef vt = x->vt, tys[2] = {vt, LLVMTypeOf(ptrs)};
-  unsigned id = LLVMLookupIntrinsicID("llvm.masked.gather", strlen("llvm.masked.gather"));
-  LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
-  LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, 2);
-  LLVMValueRef args[4] = {ptrs, LLVMConstInt(cg->t_i32, 4, 0), ok, LLVMConstNull(vt)};
-  LLVMValueRef v = LLVMBuildCall2(b, ft, f, args, 4, "");
+    LLVMValueRef ptrs = LLVMBuildGEP2(b, cg->t_f32, xc, &idx, 1, "");
+    LLVMTypeRef vt = x->vt, tys[2] = {vt, LLVMTypeOf(ptrs)};
+    unsigned id = LLVMLookupIntrinsicID("llvm.masked.gather", strlen("llvm.masked.gather"));
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, 2);
+    LLVMValueRef args[4] = {ptrs, LLVMConstInt(cg->t_i32, 4, 0), ok, LLVMConstNull(vt)};
+    v = LLVMBuildCall2(b, ft, f, args, 4, "");
+  }
   LLVMValueRef pq = LLVMBuildUDiv(b, jj, i64c(cg, nr), ""), pl = LLVMBuildURem(b, jj, i64c(cg, nr), "");
   cg_vstore(cg, v, fgep(cg, dst, iadd(cg, imul(cg, pq, x->t.kc * nr), pl)), L, L);
   cg_loop_end(cg, &Lj);

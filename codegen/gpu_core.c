@@ -190,16 +190,7 @@ fail:
 
 static void free_bucket(gpu_bucket_t *b) {
   free(b->name);
-  for (int i = 0; i < b->ninputs; i++) free(b->in_names ? b->in_names[i] : NULL);
-  for (int i = 0; i < b->noutputs; i++) free(b->out_names ? b->out_names[i] : NULL);
-  free(b->in_names);
-  free(b->out_names);
-  free(b->in_dtype);
-  free(b->out_dtype);
-  free(b->in_rank);
-  free(b->out_rank);
-  free(b->in_dims);
-  free(b->out_dims);
+  cg_io_free(&b->io);
   free(b->copies);
 }
 
@@ -227,37 +218,6 @@ void ingot_gpu_destroy(ingot_gpu_t *gpu) {
 }
 
 /* ---- buckets ------------------------------------------------------------------------------- */
-
-static ingot_status_t record_io(gpu_bucket_t *b, const ingot_graph_t *g) {
-  b->ninputs = (int32_t)g->ninputs;
-  b->noutputs = (int32_t)g->noutputs;
-  size_t ni = (size_t)b->ninputs + 1, no = (size_t)b->noutputs + 1;
-  b->in_names = calloc(ni, sizeof(char *));
-  b->out_names = calloc(no, sizeof(char *));
-  b->in_dtype = calloc(ni, sizeof(int32_t));
-  b->out_dtype = calloc(no, sizeof(int32_t));
-  b->in_rank = calloc(ni, sizeof(int32_t));
-  b->out_rank = calloc(no, sizeof(int32_t));
-  b->in_dims = calloc(ni, sizeof *b->in_dims);
-  b->out_dims = calloc(no, sizeof *b->out_dims);
-  if (!b->in_names || !b->out_names || !b->in_dtype || !b->out_dtype || !b->in_rank || !b->out_rank || !b->in_dims ||
-      !b->out_dims)
-    return ingot_error(INGOT_CODE_NOMEM, "out of memory");
-  for (int i = 0; i < b->ninputs + b->noutputs; i++) {
-    bool isin = i < b->ninputs;
-    int j = isin ? i : i - b->ninputs;
-    const ingot_value_t *v = &g->values[isin ? g->inputs[j] : g->outputs[j]];
-    if (!ingot_type_is_static(&v->type))
-      return ingot_error(INGOT_CODE_INPUT, "%s: %s '%s' has a symbolic shape: compile with --batch N or --bucket",
-                         g->source, isin ? "input" : "output", v->name);
-    (isin ? b->in_names : b->out_names)[j] = strdup(v->name);
-    (isin ? b->in_dtype : b->out_dtype)[j] = v->type.dtype;
-    (isin ? b->in_rank : b->out_rank)[j] = v->type.rank;
-    for (int d = 0; d < v->type.rank; d++) (isin ? b->in_dims : b->out_dims)[j][d] = v->type.dims[d].v;
-    if (!(isin ? b->in_names : b->out_names)[j]) return ingot_error(INGOT_CODE_NOMEM, "out of memory");
-  }
-  return INGOT_OK;
-}
 
 typedef struct {
   ingot_gpu_t *gpu;
@@ -438,7 +398,7 @@ ingot_status_t ingot_gpu_add_bucket(ingot_gpu_t *gpu, const ingot_graph_t *g, co
   memset(b, 0, sizeof *b);
   b->name = strdup(bucket_name ? bucket_name : "default");
   b->first_kernel = gpu->nkernels;
-  INGOT_RETURN_IF_ERROR(record_io(b, g));
+  INGOT_RETURN_IF_ERROR(cg_io_record(&b->io, g));
   for (uint32_t i = 0; i < g->nnodes; i++)
     if (g->nodes[i].op == INGOT_OP_IF || g->nodes[i].op == INGOT_OP_LOOP || g->nodes[i].op == INGOT_OP_SCAN)
       return ingot_node_error(g, (int32_t)i, INGOT_CODE_UNSUPPORTED, "control flow is not compiled");

@@ -55,8 +55,11 @@ static LLVMTypeRef h_struct(host_t *h, const char *name, LLVMTypeRef *f, unsigne
   return t;
 }
 
-static LLVMValueRef io_array(host_t *h, int n, char **names, int32_t *dtype, int32_t *rank,
-                             int64_t (*dims)[INGOT_MAX_RANK]) {
+static LLVMValueRef io_array(host_t *h, const cg_io_list_t *l) {
+  int n = l->n;
+  char **names = l->names;
+  int32_t *dtype = l->dtype, *rank = l->rank;
+  int64_t (*dims)[INGOT_MAX_RANK] = l->dims;
   LLVMValueRef *e = calloc((size_t)n + 1, sizeof *e);
   if (!e) return NULL;
   for (int i = 0; i < n; i++) {
@@ -138,8 +141,8 @@ ingot_status_t gpu_build_host(ingot_gpu_t *gpu) {
   }
   for (int bi = 0; bi < gpu->nbuckets; bi++) {
     gpu_bucket_t *b = &gpu->buckets[bi];
-    LLVMValueRef ins = io_array(h, b->ninputs, b->in_names, b->in_dtype, b->in_rank, b->in_dims);
-    LLVMValueRef outs = io_array(h, b->noutputs, b->out_names, b->out_dtype, b->out_rank, b->out_dims);
+    LLVMValueRef ins = io_array(h, &b->io.in);
+    LLVMValueRef outs = io_array(h, &b->io.out);
     int nk = b->nkernels;
     LLVMValueRef *kv = calloc((size_t)nk + 1, sizeof *kv), *lv = calloc((size_t)nk + 1, sizeof *lv);
     LLVMValueRef *cv = calloc((size_t)b->ncopies + 1, sizeof *cv);
@@ -177,8 +180,8 @@ ingot_status_t gpu_build_host(ingot_gpu_t *gpu) {
                            h_i64(h, b->copies[i].bytes)};
       cv[i] = LLVMConstNamedStruct(h->copy, f, 3);
     }
-    LLVMValueRef bf[9] = {h_str(h, b->name), h_i64(h, b->arena_bytes), LLVMConstNull(p), h_i32(h, b->ninputs),
-                          h_i32(h, b->noutputs), ins, outs, h_i32(h, nk), h_array(h, h->kinfo, kv, nk, "kinfo")};
+    LLVMValueRef bf[9] = {h_str(h, b->name), h_i64(h, b->arena_bytes), LLVMConstNull(p), h_i32(h, b->io.in.n),
+                          h_i32(h, b->io.out.n), ins, outs, h_i32(h, nk), h_array(h, h->kinfo, kv, nk, "kinfo")};
     bv[bi] = LLVMConstNamedStruct(h->bucket, bf, 9);
     LLVMValueRef cf[4] = {h_i32(h, nk), h_array(h, h->launch, lv, nk, "launch"), h_i32(h, b->ncopies),
                           h_array(h, h->copy, cv, b->ncopies, "copy")};
@@ -284,27 +287,6 @@ void gpu_host_destroy(ingot_gpu_t *gpu) {
 /* ---- artifacts ------------------------------------------------------------------------------ */
 
 
-static ingot_status_t link_shared(const char *dir, const char *name) {
-  char objp[4096], sop[4096], rtp[4096];
-  snprintf(objp, sizeof objp, "%s/%s.o", dir, name);
-  snprintf(sop, sizeof sop, "%s/lib%s.so", dir, name);
-  snprintf(rtp, sizeof rtp, "%s/libingot_rt.a", dir);
-  const char *cc = getenv("CC");
-  char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-shared", "-o", sop, objp, rtp, "-lm", "-lpthread", "-ldl", NULL};
-  pid_t pid = fork();
-  if (pid < 0) return ingot_error(INGOT_CODE_IO, "cannot start the C compiler: %s", strerror(errno));
-  if (pid == 0) {
-    execvp(argv[0], argv);
-    _exit(127);
-  }
-  int status;
-  if (waitpid(pid, &status, 0) < 0) return ingot_error(INGOT_CODE_IO, "waiting for the C compiler failed");
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return ingot_error(INGOT_CODE_IO, "linking the shared library with '%s' failed (exit %d)", argv[0],
-                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  return INGOT_OK;
-}
-
 ingot_status_t ingot_gpu_write_artifacts(ingot_gpu_t *gpu, const ingot_artifact_opts_t *o, bool emit_ptx) {
   if (!gpu->finished) return ingot_error(INGOT_CODE_INTERNAL, "write before finish");
   const char *slash = strrchr(o->out_prefix, '/');
@@ -373,7 +355,7 @@ ingot_status_t ingot_gpu_write_artifacts(ingot_gpu_t *gpu, const ingot_artifact_
     snprintf(path, plen, "%s/libingot_rt.a", dir);
     st = ingot_copy_file(o->rt_lib, path);
   }
-  if (!st && o->shared) st = link_shared(dir, name);
+  if (!st && o->shared) st = ingot_link_shared(dir, name, "-ldl");
   free(obj);
   free(path);
   free(dir);

@@ -6,6 +6,7 @@
 #include <llvm-c/TargetMachine.h>
 
 #include "codegen/cg.h"
+#include "codegen/cg_io.h"
 #include "codegen/codegen.h"
 #include "codegen/gpu.h"
 #include "passes/memplan.h"
@@ -90,10 +91,7 @@ typedef struct {
 typedef struct {
   char *name;
   uint64_t arena_bytes;
-  int32_t ninputs, noutputs;
-  char **in_names, **out_names;
-  int32_t *in_dtype, *out_dtype, *in_rank, *out_rank;
-  int64_t (*in_dims)[INGOT_MAX_RANK], (*out_dims)[INGOT_MAX_RANK];
+  cg_io_table_t io;
   int32_t first_kernel, nkernels; /* into ingot_gpu_t.kernels */
   ingot_rt_cuda_copy_t *copies;
   int32_t ncopies;

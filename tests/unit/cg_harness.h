@@ -152,7 +152,7 @@ static inline double cgt_rel_l2(const ingot_tensor_t *a, const ingot_tensor_t *r
 /* Infers shapes, runs the evaluator (reference), compiles and runs the
  * graph at 1 and 2 threads, and asserts every output's relative L2 error is
  * <= tol.  Returns the worst error.  Frees g. */
-static inline double cgt_check(ingot_graph_t *g, const ingot_tensor_t *inputs, double tol) {
+static inline double cgt_check_target(ingot_graph_t *g, const ingot_tensor_t *inputs, double tol, const char *target) {
   cgt_ok(ingot_infer_shapes(g));
   uint32_t no = g->noutputs;
   ingot_tensor_t *ref = calloc(no, sizeof *ref);
@@ -161,7 +161,7 @@ static inline double cgt_check(ingot_graph_t *g, const ingot_tensor_t *inputs, d
   ingot_pass_ctx_t pc;
   ingot_pass_ctx_init(&pc);
   cgt_ok(ingot_run_pipeline(g, &pc));
-  ingot_cg_options_t co = {"t", "native", true, false, 2};
+  ingot_cg_options_t co = {"t", target, true, false, 2};
   ingot_cg_t *cg;
   cgt_ok(ingot_cg_create(&co, &cg));
   cgt_ok(ingot_cg_add_bucket(cg, g, "default", NULL, NULL));
@@ -205,6 +205,11 @@ static inline double cgt_check(ingot_graph_t *g, const ingot_tensor_t *inputs, d
   ingot_cg_destroy(cg);
   ingot_graph_free(g);
   return worst;
+}
+
+/* cgt_check_target for the host ("native"). */
+static inline double cgt_check(ingot_graph_t *g, const ingot_tensor_t *inputs, double tol) {
+  return cgt_check_target(g, inputs, tol, "native");
 }
 
 #endif

@@ -40,7 +40,7 @@ static int32_t weight(ingot_graph_t *g, const char *name, int rank, const int64_
   return v;
 }
 
-static void run_case(const conv_case_t *cc) {
+static void run_case_on(const conv_case_t *cc, const char *target) {
   ingot_graph_t *g = cgt_graph();
   ingot_tensor_t ins[2];
   int nin = 0;
@@ -73,9 +73,11 @@ static void run_case(const conv_case_t *cc) {
     cgt_node(g, INGOT_OP_SIGMOID, 1, (int32_t[]){g->nodes[s].outputs[0]}, "y");
   }
   cgt_output(g, "y");
-  cgt_check(g, ins, TOL);
+  cgt_check_target(g, ins, TOL, target);
   for (int i = 0; i < nin; i++) ingot_tensor_release(&ins[i]);
 }
+
+static void run_case(const conv_case_t *cc) { run_case_on(cc, "native"); }
 
 static void test_conv3x3(void **state) {
   (void)state;
@@ -124,11 +126,32 @@ static void test_conv_fallbacks(void **state) {
   run_case(&(conv_case_t){1, 4, 6, 11, 11, 3, 3, 1, 1, {2, 2, 2, 2}, 1, 2, NULL, true, true});
 }
 
+/* Stride 1 along the width with rows that are whole vectors or whole vectors
+ * of rows: the im2col columns come from masked loads of image rows
+ * (col_rows) instead of gathers.  Both vector widths (16 and 8 lanes), so
+ * every shape meets both the one-row and the several-rows case. */
+static void test_conv_row_loads(void **state) {
+  (void)state;
+  static const conv_case_t cases[] = {
+      {1, 4, 6, 8, 32, 3, 3, 1, 1, {1, 1, 1, 1}, 1, 1, NULL, true, false},  /* rows of 32: 2 or 4 vectors */
+      {2, 3, 5, 4, 4, 3, 3, 1, 1, {1, 1, 1, 1}, 1, 1, NULL, true, false},   /* rows of 4: 4 or 2 a vector */
+      {1, 6, 7, 6, 16, 5, 5, 1, 1, {2, 2, 2, 2}, 1, 1, NULL, false, false}, /* 5x5, pad 2 */
+      {1, 4, 5, 9, 16, 3, 3, 2, 1, {1, 1, 1, 1}, 1, 1, NULL, true, false},  /* stride 2 down the height only */
+      {1, 3, 4, 3, 8, 3, 3, 1, 1, {1, 1, 1, 1}, 1, 1, NULL, true, true},    /* N = 24: a partial panel */
+      {1, 3, 4, 5, 16, 3, 3, 1, 1, {0, 2, 1, 0}, 1, 1, NULL, true, false},  /* asymmetric pads */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    run_case_on(&cases[i], "native");
+    run_case_on(&cases[i], "x86-64-avx2");
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv3x3),       cmocka_unit_test(test_conv_stride2),
       cmocka_unit_test(test_conv_patchify), cmocka_unit_test(test_conv_k_blocks),
       cmocka_unit_test(test_conv_fused),    cmocka_unit_test(test_conv_fallbacks),
+      cmocka_unit_test(test_conv_row_loads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
