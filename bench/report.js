@@ -136,6 +136,33 @@ function report(resultsFile, metaFile, models) {
   out.push('activation arena plus whatever else that run touches for the first time (outputs, thread-local scratch),');
   out.push('so it is an upper bound of the activations, in whole pages.');
   out.push('');
+  const floors = models.filter((m) => meta[`work_${m}`] && !compileFailed.has(m));
+  if (floors.length) {
+    out.push('Compute floor: the time of the model\'s FLOPs at the measured fp32 FMA peak of the cores used, the');
+    out.push('fastest any fp32 implementation doing this arithmetic could run; "% of peak" = floor / median, and the');
+    out.push('ceiling = ORT median / floor is the largest ingot/ORT speed ratio such an implementation could reach:');
+    out.push('');
+    out.push('| model | GFLOP per run | threads | floor ms | ingot % of peak | ORT % of peak | speed-ratio ceiling |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|');
+    const nproc = Number(meta.nproc) || 1;
+    for (const m of floors) {
+      const [gflop, ms1] = meta[`work_${m}`].split(/\s+/).map(Number);
+      for (const t of threads) {
+        const ri = pick(m, t, 'ingot'), ro = pick(m, t, 'ort');
+        if (!ri.length && !ro.length) continue;
+        const floor = ms1 / Math.min(t, nproc);
+        const mi = median(ri.map((r) => r.med).filter(isFinite));
+        const mo = median(ro.map((r) => r.med).filter(isFinite));
+        const pct = (x) => (isFinite(x) && x > 0 ? `${((100 * floor) / x).toFixed(0)}%` : 'n/a');
+        const ceil = isFinite(mo) && floor > 0 ? (mo / floor).toFixed(2) : 'n/a';
+        out.push(`| ${m} | ${gflop.toFixed(3)} | ${t} | ${ms(floor)} | ${pct(mi)} | ${pct(mo)} | ${ceil} |`);
+      }
+    }
+    out.push('');
+    out.push('GFLOP: the sum of the compiled kernels\' own estimates (`ingot compile --report`, "work" line: matrix');
+    out.push('products, plus the elementwise and softmax arithmetic they count); peak: `--target native`\'s measurement.');
+    out.push('');
+  }
   out.push('Per-round medians in ms (iterations per measurement; best = fastest single iteration seen; CPU = CPU ms per run):');
   out.push('');
   out.push('| model | threads | iterations | ingot rounds | ingot best | ingot CPU | ORT rounds | ORT best | ORT CPU |');

@@ -692,6 +692,20 @@ void ingot_cg_report_tiles(const ingot_cg_t *m, FILE *f) {
   char line[512];
   ingot_target_format(&m->target, line, sizeof line);
   fprintf(f, "  target %s\n", line);
+  for (int bi = 0; bi < m->nbuckets; bi++) {
+    double flops = 0, bytes = 0;
+    for (int k = 0; k < m->buckets[bi].nkernels; k++) {
+      flops += m->buckets[bi].kernels[k].flops;
+      bytes += m->buckets[bi].kernels[k].bytes;
+    }
+    /* the floor no schedule can beat: every FLOP at the FMA peak of all cores */
+    double peak = m->target.peak_gflops * 1e9;
+    fprintf(f, "  work (bucket %d): %.4g GFLOP, %.4g MB per run (the emitters' estimates); at the FMA peak %.3f ms "
+               "on 1 core, %.3f ms on %d\n",
+            bi, flops / 1e9, bytes / 1e6, peak > 0 ? flops / peak * 1e3 : 0.0,
+            peak > 0 ? flops / peak / (m->target.cores > 0 ? m->target.cores : 1) * 1e3 : 0.0,
+            m->target.cores > 0 ? m->target.cores : 1);
+  }
   for (int bi = 0; bi < m->nbuckets; bi++)
     for (int k = 0; k < m->buckets[bi].nkernels; k++) {
       const kinfo_t *ki = &m->buckets[bi].kernels[k];

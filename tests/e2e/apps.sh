@@ -184,6 +184,17 @@ done
   bad "--dump-after fold"
 grep -qE "peak activations [0-9]+ bytes" "$tmp/report.txt" && grep -q "passes:" "$tmp/report.txt" &&
   ok "--report: passes, memory plan, kernels" || bad "--report: $(cat "$tmp/report.txt")"
+# the compute floor: GFLOP / (peak GFLOP/s per core) = ms on 1 core, divided by the cores on all of them
+peak=$(sed -n 's/.* peak \([0-9.]*\) GFLOP\/s per core.*/\1/p' "$tmp/report.txt" | head -n1)
+read -r gf f1 fn nc < <(sed -n 's/^  work (bucket 0): \([0-9.e+-]*\) GFLOP.* at the FMA peak \([0-9.]*\) ms on 1 core, \([0-9.]*\) ms on \([0-9]*\)$/\1 \2 \3 \4/p' \
+  "$tmp/report.txt")
+if [ -n "${peak:-}" ] && [ -n "${nc:-}" ] &&
+  awk -v g="$gf" -v p="$peak" -v a="$f1" -v b="$fn" -v n="$nc" 'BEGIN { e = g / p * 1e3; r = b * n;
+    exit !(g > 0.01 && g < 1 && n >= 1 && a > 0 && (a - e) / e < 0.01 && (e - a) / e < 0.01 && (r - a) / a < 0.01 && (a - r) / a < 0.01) }'; then
+  ok "--report: work $gf GFLOP, at the FMA peak $f1 ms (1 core) / $fn ms ($nc)"
+else
+  bad "--report work line: peak '${peak:-}', work '${gf:-}' '${f1:-}' '${fn:-}' '${nc:-}'"
+fi
 mkdir -p "$tmp/mm"
 if "$INGOT" compile "$ROOT/models/mmdit/model.onnx" -o "$tmp/mm/mmdit" --sampler ddim --steps 4 >/dev/null &&
   grep -q "int32_t mmdit_sample(mmdit_model \*m, const float \*noise, const float \*context, const float \*y, float \*out_latent);" \
