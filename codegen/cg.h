@@ -112,6 +112,11 @@ typedef struct {
 } cg_loop_t;
 LLVMValueRef cg_loop_begin(cg_t *cg, cg_loop_t *L, LLVMValueRef lo, LLVMValueRef hi, const char *name);
 void cg_loop_end(cg_t *cg, cg_loop_t *L);
+/* cg_loop_end, marking the loop llvm.loop.unroll.disable: for loops whose
+ * body is already unrolled by hand, or heavy; fully unrolling a
+ * constant-trip loop (O2 does for trips up to ~1k) bloats the kernel and
+ * lets GVN keep many iterations' values live at once, spilling them. */
+void cg_loop_end_no_unroll(cg_t *cg, cg_loop_t *L);
 
 /* if (cond) { ... } [else { ... }]:
  *     cg_if_t c; cg_if_begin(cg, &c, cond); ...; cg_if_else(cg, &c); ...; cg_if_end(cg, &c); */

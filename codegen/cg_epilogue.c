@@ -91,6 +91,34 @@ static LLVMValueRef fast_exp(cg_t *cg, LLVMValueRef x) {
   return LLVMBuildSelect(b, under, kf(cg, x, 0.0), res, "");
 }
 
+/* 1 / d for d in [1, 2^40] (no zero, infinity or NaN): on full target vectors the hardware
+ * reciprocal estimate (AVX-512 vrcp14ps, 2^-14; AVX vrcpps, 1.5 * 2^-12) and one Newton step
+ * r (2 - d r), which squares the relative error (below 2^-23 after rounding): a division's
+ * throughput is a few times lower and it bounds epilogues such as GELU's and SiLU's.  Else a
+ * division. */
+static LLVMValueRef recip_bounded(cg_t *cg, LLVMValueRef d) {
+  LLVMTypeRef t = LLVMTypeOf(d);
+  unsigned n = LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMGetVectorSize(t) : 1;
+  LLVMValueRef e = NULL;
+  if (n == 16 && cg->vector_bits >= 512) {
+    const char *name = "llvm.x86.avx512.rcp14.ps.512";
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, NULL, 0);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, NULL, 0);
+    LLVMValueRef args[3] = {d, LLVMGetUndef(t), LLVMConstInt(LLVMInt16TypeInContext(cg->ctx), 0xffff, 0)};
+    e = LLVMBuildCall2(cg->b, ft, f, args, 3, "");
+  } else if (n == 8 && cg->vector_bits >= 256) {
+    const char *name = "llvm.x86.avx.rcp.ps.256";
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, NULL, 0);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, NULL, 0);
+    e = LLVMBuildCall2(cg->b, ft, f, &d, 1, "");
+  }
+  if (!e) return LLVMBuildFDiv(cg->b, kf(cg, d, 1.0), d, "");
+  LLVMValueRef err = fma3(cg, LLVMBuildFNeg(cg->b, d, ""), e, kf(cg, d, 1.0)); /* 1 - d e */
+  return fma3(cg, e, err, e);                                                   /* e + e (1 - d e) */
+}
+
 static LLVMValueRef fabs_(cg_t *cg, LLVMValueRef x) { return cg_intrinsic(cg, "llvm.fabs", LLVMTypeOf(x), &x, 1); }
 
 /* tanh as Cephes tanhf: an odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1)
@@ -100,7 +128,8 @@ static LLVMValueRef fast_tanh(cg_t *cg, LLVMValueRef x) {
   LLVMValueRef z = fabs_(cg, x);
   LLVMValueRef zc = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, z, kf(cg, x, 9.0), ""), kf(cg, x, 9.0), z, "");
   LLVMValueRef t = fast_exp(cg, LLVMBuildFAdd(b, zc, zc, ""));
-  LLVMValueRef q = LLVMBuildFDiv(b, kf(cg, x, 2.0), LLVMBuildFAdd(b, t, kf(cg, x, 1.0), ""), "");
+  LLVMValueRef r = recip_bounded(cg, LLVMBuildFAdd(b, t, kf(cg, x, 1.0), "")); /* 1 + e^2|x| in [2, e^18] */
+  LLVMValueRef q = LLVMBuildFAdd(b, r, r, "");
   LLVMValueRef big = LLVMBuildFSub(b, kf(cg, x, 1.0), q, "");
   big = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, kf(cg, x, 0.0), ""), LLVMBuildFNeg(b, big, ""), big, "");
   LLVMValueRef s = LLVMBuildFMul(b, x, x, "");
@@ -120,7 +149,8 @@ static LLVMValueRef fast_sigmoid(cg_t *cg, LLVMValueRef x) {
   LLVMValueRef t = fast_exp(cg, LLVMBuildFNeg(b, fabs_(cg, x), ""));
   LLVMValueRef d = LLVMBuildFAdd(b, kf(cg, x, 1.0), t, "");
   LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGE, x, kf(cg, x, 0.0), "");
-  return LLVMBuildSelect(b, pos, LLVMBuildFDiv(b, kf(cg, x, 1.0), d, ""), LLVMBuildFDiv(b, t, d, ""), "");
+  LLVMValueRef r = recip_bounded(cg, d); /* d in [1, 2]; e^-|x| / d = e^-|x| * r */
+  return LLVMBuildSelect(b, pos, r, LLVMBuildFMul(b, t, r, ""), "");
 }
 
 /* The elementwise emitter's scalar code for every op (exactly the
@@ -411,7 +441,7 @@ static void nest_emit(cg_t *cg, cg_kernel_t *k, const nest_t *N, int d, cursor_t
   nest_emit(cg, k, N, d + 1, &nc);
   /* the innermost loop must stay a loop: fully unrolled (short constant
    * trips), the vectoriser would take the loop around it, with gathers */
-  if (d == s->rank - 1) cgr_loop_end_no_unroll(cg, &L);
+  if (d == s->rank - 1) cg_loop_end_no_unroll(cg, &L);
   else cg_loop_end(cg, &L);
 }
 
@@ -435,7 +465,7 @@ void cg_store_out_run(cg_t *cg, cg_kernel_t *k, LLVMValueRef base, int64_t len, 
     LLVMValueRef j = cg_loop_begin(cg, &L, cg_i64(cg, 0), cg_i64(cg, len), "st");
     LLVMValueRef v = cg_load(cg, src_dt, src, iadd(cg, src_off, j));
     cg_store(cg, odt, k->out[0], iadd(cg, base, j), cg_convert(cg, v, src_dt, odt));
-    cgr_loop_end_no_unroll(cg, &L);
+    cg_loop_end_no_unroll(cg, &L);
     return;
   }
   /* split at the output dim whose suffix product P divides len: the run is
@@ -498,7 +528,7 @@ ingot_status_t cg_epilogue_emit_all(cg_t *cg, cg_kernel_t *k) {
     for (uint32_t e = 0; e < f->nextra; e++)
       if (!c.val[e]) c.off[e] = i;
     nest_element(cg, k, &N, &c);
-    cgr_loop_end_no_unroll(cg, &L);
+    cg_loop_end_no_unroll(cg, &L);
     return INGOT_OK;
   }
   /* the outer dims are the parallel range, the rest a nest */

@@ -55,6 +55,7 @@
 #define MAX_MR 16
 #define MAX_NV 8
 #define COLBUF_BYTES (256 * 1024) /* largest im2col K block put on a worker's stack */
+#define EPI_STAGE_STEPS 6         /* epilogues this long finish a tile row by row (see emit_tile) */
 
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -68,6 +69,7 @@ typedef struct {
   bool packed;     /* B packed at compile time */
   bool panels;     /* B read as [panel][k][NR] panels: packed, or the im2col buffer */
   LLVMValueRef col, j0; /* im2col: the buffer of this K block's panels, and its first column */
+  LLVMValueRef stage;   /* float[MR * NV * L] for a long epilogue (see emit_tile), else NULL */
   cg_vepi_t epi;
   /* the current item */
   LLVMValueRef a, b, y; /* float*: this batch's A, B (or packed B) and Y */
@@ -409,9 +411,24 @@ static void emit_tile(gx_t *x, int mr, int nv, int valid, LLVMValueRef i, LLVMVa
 
   cg_if_t c;
   if (x->t.kblocks > 1) cg_if_begin(cg, &c, x->last);
-  for (int r = 0; r < mr; r++)
-    for (int v = 0; v < nv; v++)
-      store_final(x, next[r][v], iadd(cg, i, i64c(cg, r)), iadd(cg, j, i64c(cg, v * L)), v == nv - 1 ? valid : L);
+  if (x->stage) {
+    /* a long epilogue: park the sums in the tile buffer and finish one row per iteration of a
+     * loop kept rolled, so that the epilogue's temporaries of MR x NV vectors are never live
+     * at once (unrolled, a GELU's spill dozens of vectors to the stack) */
+    for (int r = 0; r < mr; r++)
+      for (int v = 0; v < nv; v++) cg_vstore(cg, next[r][v], fgep(cg, x->stage, i64c(cg, (r * nv + v) * L)), L, L);
+    cg_loop_t Lr;
+    LLVMValueRef r = cg_loop_begin(cg, &Lr, i64c(cg, 0), i64c(cg, mr), "epi.row");
+    for (int v = 0; v < nv; v++) {
+      LLVMValueRef sv = cg_vload(cg, fgep(cg, x->stage, iadd(cg, imul(cg, r, (int64_t)nv * L), i64c(cg, v * L))), L, L);
+      store_final(x, sv, iadd(cg, i, r), iadd(cg, j, i64c(cg, v * L)), v == nv - 1 ? valid : L);
+    }
+    cg_loop_end_no_unroll(cg, &Lr);
+  } else {
+    for (int r = 0; r < mr; r++)
+      for (int v = 0; v < nv; v++)
+        store_final(x, next[r][v], iadd(cg, i, i64c(cg, r)), iadd(cg, j, i64c(cg, v * L)), v == nv - 1 ? valid : L);
+  }
   if (x->t.kblocks > 1) {
     cg_if_else(cg, &c);
     for (int r = 0; r < mr; r++)
@@ -489,6 +506,11 @@ ingot_status_t cg_gemm_emit(cg_t *cg, cg_kernel_t *k, const cg_gemm_t *g) {
   x.L = x.t.lanes;
   x.vt = LLVMVectorType(cg->t_f32, (unsigned)x.L);
   cg_vepi_init(cg, k, g->N, x.L, &x.epi);
+  if (f && f->nsteps >= EPI_STAGE_STEPS && x.epi.vector && x.t.mr * x.t.nv > 1) {
+    LLVMValueRef buf = cg_alloca(cg, LLVMArrayType(cg->t_f32, (unsigned)(x.t.mr * x.t.nv * x.t.lanes)), "epi.stage");
+    LLVMSetAlignment(buf, 64);
+    x.stage = LLVMBuildBitCast(cg->b, buf, LLVMPointerType(cg->t_f32, 0), "");
+  }
   cg_gemm_tiling_format(&x.t, k->tiles, sizeof k->tiles);
   k->predicted_s = x.t.predicted_s;
   k->work = x.t.work;

@@ -126,19 +126,6 @@ int cgr_merge_dims(int rank, int64_t *dims, int nk, int64_t (*st)[INGOT_MAX_RANK
   return r;
 }
 
-void cgr_loop_end_no_unroll(cg_t *cg, cg_loop_t *L) {
-  LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
-  cg_loop_end(cg, L);
-  LLVMValueRef br = LLVMGetBasicBlockTerminator(latch);
-  /* !llvm.loop !0, !0 = !{!0, !1}, !1 = !{!"llvm.loop.unroll.disable"} */
-  LLVMMetadataRef tmp = LLVMTemporaryMDNode(cg->ctx, NULL, 0);
-  LLVMMetadataRef s = LLVMMDStringInContext2(cg->ctx, "llvm.loop.unroll.disable", 24);
-  LLVMMetadataRef ops[2] = {tmp, LLVMMDNodeInContext2(cg->ctx, &s, 1)};
-  LLVMMetadataRef id = LLVMMDNodeInContext2(cg->ctx, ops, 2);
-  LLVMMetadataReplaceAllUsesWith(tmp, id);
-  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(cg->ctx, "llvm.loop", 9), LLVMMetadataAsValue(cg->ctx, id));
-}
-
 /* ---- the row engine ------------------------------------------------------------------ */
 
 /* lanes elements of dtype at base[idx] as a vector of f32 or f64. */
@@ -198,7 +185,7 @@ LLVMValueRef cgr_row_sum(cg_t *cg, const cgr_row_t *r) {
       if (!r->f64) e = LLVMBuildFPExt(cg->b, e, vd, "");
       LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, ld(cg, vd, acc[u]), e, ""), acc[u]);
     }
-    cgr_loop_end_no_unroll(cg, &L);
+    cg_loop_end_no_unroll(cg, &L);
     LLVMValueRef a = ld(cg, vd, acc[0]);
     for (int u = 1; u < U; u++) a = LLVMBuildFAdd(cg->b, a, ld(cg, vd, acc[u]), "");
     /* pairwise horizontal sum */
@@ -253,7 +240,7 @@ LLVMValueRef cgr_row_max_f32(cg_t *cg, int dt, LLVMValueRef x, LLVMValueRef off,
       LLVMValueRef v = vload(cg, dt, x, cgr_add(cg, j0, cg_i64(cg, (int64_t)lanes * u)), lanes, false);
       LLVMBuildStore(cg->b, fmax_ordered(cg, ld(cg, vf, acc[u]), v), acc[u]);
     }
-    cgr_loop_end_no_unroll(cg, &L);
+    cg_loop_end_no_unroll(cg, &L);
     LLVMValueRef a = ld(cg, vf, acc[0]);
     for (int u = 1; u < U; u++) a = fmax_ordered(cg, a, ld(cg, vf, acc[u]));
     LLVMValueRef m = LLVMBuildExtractElement(cg->b, a, LLVMConstInt(cg->t_i32, 0, 0), "");

@@ -56,11 +56,6 @@ typedef struct {
 void cgr_nest_begin(cg_t *cg, cgr_nest_t *N, int rank, const int64_t *dims, LLVMValueRef *iv);
 void cgr_nest_end(cg_t *cg, cgr_nest_t *N);
 
-/* cg_loop_end, marking the loop llvm.loop.unroll.disable: the row loops
- * are unrolled by hand, and fully unrolling a constant-trip row (O2 does
- * for rows up to ~1k) bloats the kernel and lets GVN keep a whole row of
- * converted values live across passes, spilling them. */
-void cgr_loop_end_no_unroll(cg_t *cg, cg_loop_t *L);
 
 /* Drops size-1 dims and merges neighbours that are contiguous in every one
  * of the nk stride arrays st[k][0..rank); returns the new rank. */

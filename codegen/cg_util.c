@@ -1,4 +1,5 @@
 /* Small LLVM IR building helpers shared by all emitters (see cg.h). */
+#include <llvm-c/DebugInfo.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -51,6 +52,19 @@ void cg_loop_end(cg_t *cg, cg_loop_t *L) {
   LLVMBuildBr(cg->b, L->header);
   LLVMAddIncoming(L->iv, &next, &latch, 1);
   LLVMPositionBuilderAtEnd(cg->b, L->exit);
+}
+
+void cg_loop_end_no_unroll(cg_t *cg, cg_loop_t *L) {
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
+  cg_loop_end(cg, L);
+  LLVMValueRef br = LLVMGetBasicBlockTerminator(latch);
+  /* !llvm.loop !0, !0 = !{!0, !1}, !1 = !{!"llvm.loop.unroll.disable"} */
+  LLVMMetadataRef tmp = LLVMTemporaryMDNode(cg->ctx, NULL, 0);
+  LLVMMetadataRef s = LLVMMDStringInContext2(cg->ctx, "llvm.loop.unroll.disable", 24);
+  LLVMMetadataRef ops[2] = {tmp, LLVMMDNodeInContext2(cg->ctx, &s, 1)};
+  LLVMMetadataRef id = LLVMMDNodeInContext2(cg->ctx, ops, 2);
+  LLVMMetadataReplaceAllUsesWith(tmp, id);
+  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(cg->ctx, "llvm.loop", 9), LLVMMetadataAsValue(cg->ctx, id));
 }
 
 void cg_if_begin(cg_t *cg, cg_if_t *c, LLVMValueRef cond) {

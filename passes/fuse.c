@@ -522,6 +522,48 @@ typedef struct {
 
 static ingot_status_t nomem(void) { return ingot_error(INGOT_CODE_NOMEM, "fuse: out of memory"); }
 
+/* Times step `r` is an operand in steps (the last step, the result, counts once more). */
+static int reg_uses(const ingot_fuse_step_t *steps, uint32_t n, uint32_t r) {
+  int u = r + 1 == n;
+  for (uint32_t i = r + 1; i < n; i++)
+    for (int k = 0; k < steps[i].nargs && k < 3; k++)
+      u += steps[i].args[k].kind == INGOT_FUSE_REG && steps[i].args[k].index == (int32_t)r;
+  return u;
+}
+
+/* 1 + tanh(z) = 2 sigmoid(2 z): the tanh form of GELU (torch's export spells it out as
+ * 0.5 x (1 + tanh(..))) then costs one exponential and one division per element instead of
+ * tanh's two branches (an exponential with a division, and a polynomial).  Rewrites Tanh(z)
+ * read only by Add(., 1) into Mul(z, 2) -> Sigmoid -> Mul(., 2); returns the new step count. */
+static uint32_t rewrite_tanh_plus_one(ingot_fuse_step_t *steps, uint32_t n) {
+  for (uint32_t a = 0; a < n && n < FZ_MAX_STEPS; a++) {
+    ingot_fuse_step_t *sa = &steps[a];
+    if (sa->op != INGOT_OP_ADD || sa->nargs != 2) continue;
+    int32_t t = -1;
+    for (int k = 0; k < 2; k++) {
+      const ingot_fuse_operand_t *o = &sa->args[k], *c = &sa->args[1 - k];
+      if (o->kind == INGOT_FUSE_REG && c->kind == INGOT_FUSE_CONST && c->value == 1.0f &&
+          steps[o->index].op == INGOT_OP_TANH && steps[o->index].nargs == 1)
+        t = o->index;
+    }
+    if (t < 0 || reg_uses(steps, n, (uint32_t)t) != 1) continue;
+    ingot_fuse_step_t *st = &steps[t];
+    st->op = INGOT_OP_MUL;
+    st->nargs = 2;
+    st->args[1] = (ingot_fuse_operand_t){INGOT_FUSE_CONST, 0, 2.0f};
+    st->src = NULL;
+    memmove(&steps[a + 2], &steps[a + 1], (n - a - 1) * sizeof *steps);
+    n++;
+    for (uint32_t i = a + 2; i < n; i++)
+      for (int k = 0; k < steps[i].nargs && k < 3; k++)
+        if (steps[i].args[k].kind == INGOT_FUSE_REG && steps[i].args[k].index >= (int32_t)a) steps[i].args[k].index++;
+    *sa = (ingot_fuse_step_t){INGOT_OP_SIGMOID, 1, {{INGOT_FUSE_REG, t, 0}}, NULL};
+    steps[a + 1] = (ingot_fuse_step_t){INGOT_OP_MUL, 2, {{INGOT_FUSE_REG, (int32_t)a, 0}, {INGOT_FUSE_CONST, 0, 2.0f}}, NULL};
+    a++;
+  }
+  return n;
+}
+
 static ingot_status_t build_fused(fz_t *f, grp_t *G, int32_t *node_out) {
   ingot_graph_t *g = f->g;
   ingot_arena_t *A = g->arena;
@@ -627,7 +669,7 @@ static ingot_status_t build_fused(fz_t *f, grp_t *G, int32_t *node_out) {
   fu->anchor_type = g->values[G->acc >= 0 ? G->acc : outs[0]].type;
   fu->k_transposed = G->k_transposed;
   fu->attn_scale = (float)G->scale;
-  fu->nsteps = nsteps;
+  fu->nsteps = rewrite_tanh_plus_one(steps, nsteps);
   fu->steps = steps;
   fu->nextra = nextra;
   fu->desc = dcopy;

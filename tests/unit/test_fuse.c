@@ -220,19 +220,23 @@ static void test_graph_output_kept(void **state) {
 }
 
 /* GELU: torch's tanh decomposition (variant 0: x*x*x as Muls, 1: Pow(x, 3)),
- * or the erf form (2), after Gemm or MatMul + bias. */
+ * or the erf form (2), after Gemm or MatMul + bias; 3: variant 0 plus the
+ * tanh itself added to the result. */
 static ingot_graph_t *b_gelu(ins_t *ins, int variant) {
   ingot_graph_t *g = cgt_graph();
   int32_t x = input_s(g, ins, "x", 3, D(2, 9, 20), 1, 2.0f);
   int32_t w = weight(g, "w", 2, D(20, 40), 2), b = weight(g, "b", 1, D(40), 3);
   int32_t h = OP(g, INGOT_OP_ADD, "h", b, OP(g, INGOT_OP_MATMUL, "mm", x, w));
-  if (variant < 2) {
-    int32_t h3 = variant == 0 ? OP(g, INGOT_OP_MUL, "h3", h, OP(g, INGOT_OP_MUL, "h2", h, h))
+  if (variant != 2) {
+    int32_t h3 = variant != 1 ? OP(g, INGOT_OP_MUL, "h3", h, OP(g, INGOT_OP_MUL, "h2", h, h))
                               : OP(g, INGOT_OP_POW, "h3", h, scalar(g, "three", 3.0f));
     int32_t in = OP(g, INGOT_OP_ADD, "in", h, OP(g, INGOT_OP_MUL, "c3", scalar(g, "k1", 0.044715f), h3));
     int32_t th = OP(g, INGOT_OP_TANH, "th", OP(g, INGOT_OP_MUL, "s", scalar(g, "k2", 0.7978845608f), in));
     int32_t p = OP(g, INGOT_OP_MUL, "p", h, OP(g, INGOT_OP_ADD, "one", scalar(g, "k3", 1.0f), th));
-    OP(g, INGOT_OP_MUL, "y", scalar(g, "k4", 0.5f), p);
+    if (variant == 3) /* tanh read twice: it stays */
+      OP(g, INGOT_OP_ADD, "y", OP(g, INGOT_OP_MUL, "g", scalar(g, "k4", 0.5f), p), th);
+    else
+      OP(g, INGOT_OP_MUL, "y", scalar(g, "k4", 0.5f), p);
   } else {
     int32_t e = OP(g, INGOT_OP_ERF, "e", OP(g, INGOT_OP_DIV, "d", h, scalar(g, "r2", 1.4142135f)));
     int32_t p = OP(g, INGOT_OP_MUL, "p", h, OP(g, INGOT_OP_ADD, "one", e, scalar(g, "k3", 1.0f)));
@@ -244,14 +248,22 @@ static ingot_graph_t *b_gelu(ins_t *ins, int variant) {
 
 static void test_gemm_gelu(void **state) {
   (void)state;
-  static const int steps[3] = {10, 9, 6};
-  for (int v = 0; v < 3; v++) {
+  /* the tanh forms: 1 + tanh(z) becomes 2 sigmoid(2 z), one step more */
+  static const int steps[4] = {11, 10, 6, 11};
+  for (int v = 0; v < 4; v++) {
     result_t r;
     ingot_graph_t *g = run_pass(b_gelu, v, false, &r);
     assert_int_equal(r.nnodes, 1);
     assert_int_equal(r.nfused, 1);
     assert_int_equal(r.f[0]->nsteps, steps[v]);
     assert_int_equal(r.f[0]->nextra, 1); /* the bias; the rest are constants */
+    int ntanh = 0, nsig = 0;
+    for (uint32_t i = 0; i < r.f[0]->nsteps; i++) {
+      ntanh += r.f[0]->steps[i].op == INGOT_OP_TANH;
+      nsig += r.f[0]->steps[i].op == INGOT_OP_SIGMOID;
+    }
+    assert_int_equal(ntanh, v == 3);
+    assert_int_equal(nsig, v < 2);
     ingot_graph_free(g);
     check_numerics(b_gelu, v);
   }
