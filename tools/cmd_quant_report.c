@@ -31,34 +31,6 @@ static int cmp_row(const void *a, const void *b) {
   return strcmp(x->l->layer, y->l->layer);
 }
 
-static void json_str(FILE *f, const char *s) {
-  fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
-  }
-  fputc('"', f);
-}
-
-static void json_num(FILE *f, double v) {
-  if (isfinite(v)) fprintf(f, "%.6g", v);
-  else fputs("null", f);
-}
-
-static ingot_status_t add_out(ingot_graph_t *g, const char *name, int *idx) {
-  int32_t v = ingot_graph_find(g, name);
-  *idx = -1;
-  if (v < 0) return INGOT_OK;
-  for (uint32_t o = 0; o < g->noutputs; o++)
-    if (g->outputs[o] == v) {
-      *idx = (int)o;
-      return INGOT_OK;
-    }
-  *idx = (int)g->noutputs;
-  return ingot_graph_add_output(g, v);
-}
-
 int cmd_quant_report(int argc, char **argv) {
   for (int i = 1; i < argc; i++) /* error along a sampling run: tools/cmd_quant_trajectory.c */
     if (!strcmp(argv[i], "--trajectory")) return cmd_quant_trajectory(argc, argv);
@@ -123,8 +95,8 @@ int cmd_quant_report(int argc, char **argv) {
   for (int i = 0; !st && i < q->nlayers; i++) {
     row_t *r = &rows[nrows];
     r->l = &q->layers[i];
-    st = add_out(gf, r->l->output, &r->out_f);
-    if (!st) st = add_out(gq, r->l->output, &r->out_q);
+    st = quant_cli_expose(gf, r->l->output, &r->out_f);
+    if (!st) st = quant_cli_expose(gq, r->l->output, &r->out_q);
     if (!st && r->out_f >= 0 && r->out_q >= 0) nrows++;
   }
   if (!st) {
@@ -147,43 +119,43 @@ int cmd_quant_report(int argc, char **argv) {
     const char *method = q->load_scales ? "loaded" : q->calib_method == INGOT_CALIB_PERCENTILE ? "percentile" : "minmax";
     if (json) {
       printf("{\"model\": ");
-      json_str(stdout, path);
+      quant_cli_json_str(stdout, path);
       printf(", \"mode\": \"%s\", \"per_token\": %s, \"calibration\": {\"method\": \"%s\", \"percentile\": ",
              ingot_quant_mode_name(q->mode), q->per_token ? "true" : "false", method);
-      json_num(stdout, q->calib_method == INGOT_CALIB_PERCENTILE ? q->percentile : NAN);
+      quant_cli_json_num(stdout, q->calib_method == INGOT_CALIB_PERCENTILE ? q->percentile : NAN);
       printf(", \"samples\": %d}, \"scale_table_hash\": \"%016llx\", \"layers\": [", cs.nsamples,
              (unsigned long long)q->hash);
       for (int r = 0; r < nrows; r++) {
         printf("%s{\"layer\": ", r ? ", " : "");
-        json_str(stdout, rows[r].l->layer);
+        quant_cli_json_str(stdout, rows[r].l->layer);
         printf(", \"op\": \"%s\", \"rel_l2\": ", rows[r].l->op);
-        json_num(stdout, ingot_err_rel(&rows[r].e));
+        quant_cli_json_num(stdout, ingot_err_rel(&rows[r].e));
         printf(", \"sqnr_db\": ");
-        json_num(stdout, ingot_err_sqnr(&rows[r].e));
+        quant_cli_json_num(stdout, ingot_err_sqnr(&rows[r].e));
         printf(", \"max_abs\": ");
-        json_num(stdout, rows[r].e.maxabs);
+        quant_cli_json_num(stdout, rows[r].e.maxabs);
         printf(", \"act_scale\": ");
-        json_num(stdout, rows[r].l->act_scale);
+        quant_cli_json_num(stdout, rows[r].l->act_scale);
         printf("}");
       }
       printf("], \"kept_fp32\": [");
       for (int i = 0; i < q->nkept; i++) {
         printf("%s{\"layer\": ", i ? ", " : "");
-        json_str(stdout, q->kept[i].layer);
+        quant_cli_json_str(stdout, q->kept[i].layer);
         printf(", \"why\": ");
-        json_str(stdout, q->kept[i].why);
+        quant_cli_json_str(stdout, q->kept[i].why);
         printf("}");
       }
       printf("], \"end_to_end\": [");
       for (uint32_t o = 0; o < nmodel; o++) {
         printf("%s{\"output\": ", o ? ", " : "");
-        json_str(stdout, gf->values[gf->outputs[o]].name);
+        quant_cli_json_str(stdout, gf->values[gf->outputs[o]].name);
         printf(", \"rel_l2\": ");
-        json_num(stdout, ingot_err_rel(&e2e[o]));
+        quant_cli_json_num(stdout, ingot_err_rel(&e2e[o]));
         printf(", \"sqnr_db\": ");
-        json_num(stdout, ingot_err_sqnr(&e2e[o]));
+        quant_cli_json_num(stdout, ingot_err_sqnr(&e2e[o]));
         printf(", \"max_abs\": ");
-        json_num(stdout, e2e[o].maxabs);
+        quant_cli_json_num(stdout, e2e[o].maxabs);
         printf("}");
       }
       printf("]}\n");

@@ -38,34 +38,6 @@ typedef struct {
   const ingot_qlayer_t *l;
 } traj_layer_t;
 
-static void json_str(const char *s) {
-  putchar('"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') printf("\\%c", *p);
-    else if (*p < 0x20 || *p == 0x7f) printf("\\u%04x", *p);
-    else putchar(*p);
-  }
-  putchar('"');
-}
-
-static void json_num(double v) {
-  if (isfinite(v)) printf("%.6g", v);
-  else fputs("null", stdout);
-}
-
-static ingot_status_t add_out(ingot_graph_t *g, const char *name, int32_t *idx) {
-  int32_t v = ingot_graph_find(g, name);
-  *idx = -1;
-  if (v < 0) return INGOT_OK;
-  for (uint32_t o = 0; o < g->noutputs; o++)
-    if (g->outputs[o] == v) {
-      *idx = (int32_t)o;
-      return INGOT_OK;
-    }
-  *idx = (int32_t)g->noutputs;
-  return ingot_graph_add_output(g, v);
-}
-
 /* splitmix64 + Box-Muller: seeded Gaussian noise */
 static double gauss(uint64_t *s, int *have, double *spare) {
   if (*have) {
@@ -216,8 +188,8 @@ int cmd_quant_trajectory(int argc, char **argv) {
   for (int i = 0; !st && i < q->nlayers; i++) {
     traj_layer_t *l = &layers[nl];
     l->l = &q->layers[i];
-    st = add_out(gf, l->l->output, &l->out_f);
-    if (!st) st = add_out(gq, l->l->output, &l->out_q);
+    st = quant_cli_expose(gf, l->l->output, &l->out_f);
+    if (!st) st = quant_cli_expose(gq, l->l->output, &l->out_q);
     if (!st && l->out_f >= 0 && l->out_q >= 0) nl++;
   }
   if (!st && (gf->noutputs > 1024 || gq->noutputs > 1024)) st = ingot_error(INGOT_CODE_UNSUPPORTED, "too many layers");
@@ -253,12 +225,12 @@ int cmd_quant_trajectory(int argc, char **argv) {
     for (int64_t j = 0; j < BL; j++) noise[j] = (float)gauss(&state, &have, &spare);
     for (int64_t j = 0; j < BL; j++) xf[j] = xq[j] = s.x_scale * noise[j];
     printf("{\"model\": ");
-    json_str(path);
+    quant_cli_json_str(stdout, path);
     printf(", \"mode\": \"%s\", \"per_token\": %s, \"scale_table_hash\": \"%016llx\", ", ingot_quant_mode_name(q->mode),
            q->per_token ? "true" : "false", (unsigned long long)q->hash);
     printf("\"sampler\": {\"kind\": \"%s\", \"steps\": %d, \"guidance\": ", ingot_sampler_kind_name(p.o.kind),
            p.o.steps);
-    json_num(p.o.guidance);
+    quant_cli_json_num(stdout, p.o.guidance);
     printf(", \"seed\": %llu, \"null_class\": %lld, \"samples\": %lld}, \"steps\": [", (unsigned long long)seed,
            (long long)p.o.null_class, (long long)B);
   }
@@ -276,7 +248,7 @@ int cmd_quant_trajectory(int argc, char **argv) {
     ingot_err_t eps_e = {0, 0, 0, 0};
     ingot_err_add(&eps_e, &oq[0], &of[0]);
     printf("%s{\"step\": %d, \"t\": %g, \"eps_rel_l2\": ", i ? ", " : "", i + 1, (double)s.t[i]);
-    json_num(ingot_err_rel(&eps_e));
+    quant_cli_json_num(stdout, ingot_err_rel(&eps_e));
     printf(", \"layers\": [");
     for (int l = 0; l < nl; l++) {
       ingot_err_t e = {0, 0, 0, 0};
@@ -288,13 +260,13 @@ int cmd_quant_trajectory(int argc, char **argv) {
         worst_step = i + 1;
       }
       printf("%s{\"layer\": ", l ? ", " : "");
-      json_str(layers[l].l->layer);
+      quant_cli_json_str(stdout, layers[l].l->layer);
       printf(", \"rel_l2\": ");
-      json_num(rel);
+      quant_cli_json_num(stdout, rel);
       printf(", \"sqnr_db\": ");
-      json_num(ingot_err_sqnr(&e));
+      quant_cli_json_num(stdout, ingot_err_sqnr(&e));
       printf(", \"max_abs\": ");
-      json_num(e.maxabs);
+      quant_cli_json_num(stdout, e.maxabs);
       printf("}");
     }
     update(&p, &s, i, of[0].data, xf);
@@ -313,21 +285,21 @@ int cmd_quant_trajectory(int argc, char **argv) {
     }
     last_latent = den > 0 ? sqrt(num / den) : sqrt(num);
     printf("], \"latent_rel_l2\": ");
-    json_num(last_latent);
+    quant_cli_json_num(stdout, last_latent);
     printf("}");
   }
   if (isatty(2)) fprintf(stderr, "\r%60s\r", "");
   if (!st) {
     printf("], \"final_latent_rel_l2\": ");
-    json_num(last_latent);
+    quant_cli_json_num(stdout, last_latent);
     printf(", \"worst_layer\": {\"layer\": ");
-    json_str(worst_name);
+    quant_cli_json_str(stdout, worst_name);
     printf(", \"step\": %d, \"rel_l2\": ", worst_step);
-    json_num(worst_layer);
+    quant_cli_json_num(stdout, worst_layer);
     printf("}");
     if (gate >= 0) {
       printf(", \"max_rel_l2\": ");
-      json_num(gate);
+      quant_cli_json_num(stdout, gate);
       printf(", \"pass\": %s", last_latent <= gate ? "true" : "false");
       if (!(last_latent <= gate)) rc = 1;
     }

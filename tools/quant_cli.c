@@ -1,6 +1,7 @@
 /* Quantization options of `ingot compile` and `ingot quant-report`. */
 #include "tools/quant_cli.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,4 +149,32 @@ void quant_cli_report(const quant_cli_t *c, size_t weights_bytes, FILE *out) {
           weights_bytes ? (double)as_fp32 / (double)weights_bytes : 1.0);
   fprintf(out, "    scale table hash: %016llx%s%s\n", (unsigned long long)q->hash, q->save_scales ? ", saved to " : "",
           q->save_scales ? q->save_scales : "");
+}
+
+void quant_cli_json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+void quant_cli_json_num(FILE *f, double v) {
+  if (isfinite(v)) fprintf(f, "%.6g", v);
+  else fputs("null", f);
+}
+
+ingot_status_t quant_cli_expose(ingot_graph_t *g, const char *name, int32_t *idx) {
+  int32_t v = ingot_graph_find(g, name);
+  *idx = -1;
+  if (v < 0) return INGOT_OK;
+  for (uint32_t o = 0; o < g->noutputs; o++)
+    if (g->outputs[o] == v) {
+      *idx = (int32_t)o;
+      return INGOT_OK;
+    }
+  *idx = (int32_t)g->noutputs;
+  return ingot_graph_add_output(g, v);
 }

@@ -26,4 +26,11 @@ int quant_cli_check(quant_cli_t *c, const char *cmd, bool data_with_scales);
 /* The --report lines of a quantized compile (weights: the whole blob's bytes). */
 void quant_cli_report(const quant_cli_t *c, size_t weights_bytes, FILE *out);
 
+/* JSON for quant-report: a string with its escapes; a number, null when not finite. */
+void quant_cli_json_str(FILE *f, const char *s);
+void quant_cli_json_num(FILE *f, double v);
+/* Makes value `name` of g a graph output (once) and sets *idx to its output index; -1 and
+ * INGOT_OK when g has no such value. */
+ingot_status_t quant_cli_expose(ingot_graph_t *g, const char *name, int32_t *idx) INGOT_MUST_USE;
+
 #endif

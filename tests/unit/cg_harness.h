@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "graph_build.h"
 #include "interp/interp.h"
 #include "ir/infer.h"
 #include "passes/pass.h"
@@ -94,32 +95,14 @@ static inline int32_t cgt_node(ingot_graph_t *g, ingot_op_t op, uint32_t nin, co
   return cgt_node_n(g, op, nin, ins, 1, &out);
 }
 
-static inline ingot_attr_t *cgt_new_attr(ingot_graph_t *g, int32_t node, const char *name, int type) {
-  ingot_node_t *n = &g->nodes[node];
-  ingot_attr_t *a = ingot_arena_calloc(g->arena, n->nattrs + 1, sizeof *a);
-  if (n->nattrs) memcpy(a, n->attrs, n->nattrs * sizeof *a);
-  n->attrs = a;
-  ingot_attr_t *r = &a[n->nattrs++];
-  r->name = ingot_arena_strdup(g->arena, name);
-  r->type = type;
-  return r;
-}
-static inline void cgt_attr_i(ingot_graph_t *g, int32_t node, const char *name, int64_t v) {
-  cgt_new_attr(g, node, name, INGOT_ATTR_INT)->i = v;
-}
-static inline void cgt_attr_f(ingot_graph_t *g, int32_t node, const char *name, float v) {
-  cgt_new_attr(g, node, name, INGOT_ATTR_FLOAT)->f = v;
-}
+/* attributes: graph_build.h's, under the harness's names */
+static inline void cgt_attr_i(ingot_graph_t *g, int32_t node, const char *name, int64_t v) { gb_attr_i(g, node, name, v); }
+static inline void cgt_attr_f(ingot_graph_t *g, int32_t node, const char *name, float v) { gb_attr_f(g, node, name, v); }
 static inline void cgt_attr_s(ingot_graph_t *g, int32_t node, const char *name, const char *s) {
-  ingot_attr_t *a = cgt_new_attr(g, node, name, INGOT_ATTR_STRING);
-  a->s = ingot_arena_strdup(g->arena, s);
-  a->slen = strlen(s);
+  gb_attr_s(g, node, name, s);
 }
 static inline void cgt_attr_ints(ingot_graph_t *g, int32_t node, const char *name, size_t n, const int64_t *v) {
-  ingot_attr_t *a = cgt_new_attr(g, node, name, INGOT_ATTR_INTS);
-  a->n = n;
-  a->ints = ingot_arena_calloc(g->arena, n ? n : 1, sizeof(int64_t));
-  if (n) memcpy(a->ints, v, n * sizeof(int64_t));
+  gb_attr_ints(g, node, name, v, n);
 }
 
 static inline void cgt_output(ingot_graph_t *g, const char *name) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph_build.h"
 #include "interp/interp.h"
 
 #define D(...) ((const int64_t[]){__VA_ARGS__})
@@ -100,33 +101,14 @@ static inline void tg_init(tg_t *t, ingot_op_t op, uint32_t nout, const ingot_te
   tg_init(t, op, nout, (const ingot_tensor_t *const[]){__VA_ARGS__},         \
           (uint32_t)(sizeof((const ingot_tensor_t *const[]){__VA_ARGS__}) / sizeof(const ingot_tensor_t *)))
 
-static inline ingot_attr_t *tg_attr(ingot_graph_t *g, int32_t node, const char *name, int type) {
-  ingot_node_t *n = &g->nodes[node];
-  ingot_attr_t *a = ingot_arena_calloc(g->arena, n->nattrs + 1, sizeof *a);
-  assert_non_null(a);
-  if (n->nattrs) memcpy(a, n->attrs, n->nattrs * sizeof *a);
-  n->attrs = a;
-  ingot_attr_t *r = &a[n->nattrs++];
-  r->name = ingot_arena_strdup(g->arena, name);
-  r->type = type;
-  return r;
-}
-static inline void attr_i(ingot_graph_t *g, int32_t node, const char *name, int64_t v) {
-  tg_attr(g, node, name, INGOT_ATTR_INT)->i = v;
-}
-static inline void attr_f(ingot_graph_t *g, int32_t node, const char *name, float v) {
-  tg_attr(g, node, name, INGOT_ATTR_FLOAT)->f = v;
-}
+/* attributes: graph_build.h's */
+static inline void attr_i(ingot_graph_t *g, int32_t node, const char *name, int64_t v) { gb_attr_i(g, node, name, v); }
+static inline void attr_f(ingot_graph_t *g, int32_t node, const char *name, float v) { gb_attr_f(g, node, name, v); }
 static inline void attr_s(ingot_graph_t *g, int32_t node, const char *name, const char *v) {
-  ingot_attr_t *a = tg_attr(g, node, name, INGOT_ATTR_STRING);
-  a->s = ingot_arena_strdup(g->arena, v);
-  a->slen = strlen(v);
+  gb_attr_s(g, node, name, v);
 }
 static inline void attr_ints(ingot_graph_t *g, int32_t node, const char *name, size_t n, const int64_t *v) {
-  ingot_attr_t *a = tg_attr(g, node, name, INGOT_ATTR_INTS);
-  a->n = n;
-  a->ints = ingot_arena_calloc(g->arena, n ? n : 1, sizeof *a->ints);
-  if (n) memcpy(a->ints, v, n * sizeof *v);
+  gb_attr_ints(g, node, name, v, n);
 }
 #define tg_attr_i(t, name, v) attr_i((t)->g, (t)->node, name, v)
 #define tg_attr_f(t, name, v) attr_f((t)->g, (t)->node, name, v)
