@@ -169,8 +169,6 @@ void gpu_st_smem(ingot_gpu_t *gpu, LLVMValueRef off, LLVMValueRef v, unsigned al
 LLVMValueRef gpu_cvt_pack(cg_t *c, int fmt, const LLVMValueRef *v);
 /* acc[0..4) += A B for one m16n8kK tile: a[4], b[2] operand registers. */
 void gpu_mma(cg_t *c, const char *mnemonic, const LLVMValueRef *a, const LLVMValueRef *b, LLVMValueRef *acc);
-/* Ends a cg_loop with llvm.loop.unroll.disable. */
-void gpu_loop_end_rolled(cg_t *c, cg_loop_t *L);
 /* fn(ud, item) for item in [0, count), items tid, tid + nthreads, ... of
  * this thread, as a rolled loop: copy loops fully unrolled would leave one
  * hoisted address per copy live across the kernel's main loop (spills). */

@@ -118,7 +118,7 @@ static LLVMValueRef row_loop(cg_t *c, LLVMValueRef lane, int64_t len, LLVMValueR
   if (tail) cg_if_begin(c, &ci, LLVMBuildICmp(c->b, LLVMIntULT, j, cg_i64(c, len), ""));
   LLVMBuildStore(c->b, fn(ud, j, LLVMBuildLoad2(c->b, c->t_f32, acc, "")), acc);
   if (tail) cg_if_end(c, &ci);
-  gpu_loop_end_rolled(c, &L);
+  cg_loop_end_no_unroll(c, &L);
   return LLVMBuildLoad2(c->b, c->t_f32, acc, "");
 }
 

@@ -78,19 +78,6 @@ LLVMValueRef gpu_shfl_xor(cg_t *c, LLVMValueRef v, int mask) {
   return LLVMBuildCall2(c->b, ft, f, args, 4, "");
 }
 
-void gpu_loop_end_rolled(cg_t *c, cg_loop_t *L) {
-  LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
-  cg_loop_end(c, L);
-  LLVMValueRef br = LLVMGetBasicBlockTerminator(latch);
-  /* !llvm.loop !0, !0 = !{!0, !1}, !1 = !{!"llvm.loop.unroll.disable"} */
-  LLVMMetadataRef tmp = LLVMTemporaryMDNode(c->ctx, NULL, 0);
-  LLVMMetadataRef s = LLVMMDStringInContext2(c->ctx, "llvm.loop.unroll.disable", 24);
-  LLVMMetadataRef ops[2] = {tmp, LLVMMDNodeInContext2(c->ctx, &s, 1)};
-  LLVMMetadataRef id = LLVMMDNodeInContext2(c->ctx, ops, 2);
-  LLVMMetadataReplaceAllUsesWith(tmp, id);
-  LLVMSetMetadata(br, LLVMGetMDKindIDInContext(c->ctx, "llvm.loop", 9), LLVMMetadataAsValue(c->ctx, id));
-}
-
 void gpu_for_items(cg_t *c, LLVMValueRef tid, int nthreads, int64_t count, gpu_item_fn fn, void *ud) {
   int64_t iters = (count + nthreads - 1) / nthreads;
   if (iters <= 0) return;
@@ -106,5 +93,5 @@ void gpu_for_items(cg_t *c, LLVMValueRef tid, int nthreads, int64_t count, gpu_i
   } else {
     fn(ud, item);
   }
-  if (iters > 1) gpu_loop_end_rolled(c, &L);
+  if (iters > 1) cg_loop_end_no_unroll(c, &L);
 }
