@@ -14,7 +14,6 @@
  * constant-bound loops; the innermost reduced group is a row for the row
  * engine (vectorised when it is contiguous, i.e. when the reduction covers
  * the trailing axes, the common case: ReduceMean over channels). */
-#include <llvm-c/DebugInfo.h>
 #include <math.h>
 #include <string.h>
 

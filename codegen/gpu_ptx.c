@@ -2,7 +2,6 @@
  * gpu_attn.c, gpu_norm.c): asynchronous copies, operand conversions,
  * mma.sync and warp shuffles, as inline PTX or NVVM intrinsics.  Every
  * inline-asm text here is one the CPU emulator (gpu_emu.c) recognises. */
-#include <llvm-c/DebugInfo.h>
 #include <stdio.h>
 #include <string.h>
 
