@@ -462,6 +462,50 @@ static void emit_rows(gx_t *x, LLVMValueRef t0, LLVMValueRef t1, LLVMValueRef la
   }
 }
 
+/* With row tiles outside, the item's first tile row reads its whole B block (packed weights,
+ * usually from DRAM: a model's weights rarely fit the L3) at the rate the microkernel consumes
+ * it, faster than memory delivers; the later rows find it in L2.  So while tile rows 1.. run,
+ * fetch the block that comes next -- this panel's next K block, or after the last K block the
+ * next item's first (panel q + ppb) -- a slice of its cache lines after every tile, spread
+ * evenly over the rows (llvm.prefetch, read, locality 2).  DiT-S/2, 1 thread: its GEMMs 2-4%
+ * faster. */
+static void prefetch_next_block(gx_t *x, LLVMValueRef t, LLVMValueRef t0, LLVMValueRef t1, LLVMValueRef q, int64_t np,
+                                int64_t ppb) {
+  cg_t *cg = x->cg;
+  LLVMBuilderRef b = cg->b;
+  const cg_gemm_t *g = x->g;
+  int64_t nr = x->t.nr, K = g->K, kc = x->t.kc;
+  /* the next K block of this panel, or (last K block) panel q + ppb's first block */
+  LLVMValueRef last = x->t.kblocks > 1 ? x->last : LLVMConstInt(cg->t_i1, 1, 0);
+  LLVMValueRef k0 = x->t.kblocks > 1 ? x->k0 : i64c(cg, 0);
+  LLVMValueRef qn = LLVMBuildSelect(b, last, iadd(cg, q, i64c(cg, ppb)), q, "");
+  LLVMValueRef kn = LLVMBuildSelect(b, last, i64c(cg, 0), iadd(cg, k0, i64c(cg, kc)), "");
+  LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntSLT, qn, i64c(cg, np), "");
+  LLVMValueRef kcnt = imin(cg, i64c(cg, kc), LLVMBuildNSWSub(b, i64c(cg, K), kn, ""));
+  LLVMValueRef lines = LLVMBuildSDiv(b, iadd(cg, imul(cg, kcnt, nr), i64c(cg, 15)), i64c(cg, 16), "");
+  LLVMValueRef rows = LLVMBuildNSWSub(b, LLVMBuildNSWSub(b, t1, t0, ""), i64c(cg, 1), "");
+  LLVMValueRef r = LLVMBuildNSWSub(b, LLVMBuildNSWSub(b, t, t0, ""), i64c(cg, 1), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSGE, r, i64c(cg, 0), ""), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSGT, rows, i64c(cg, 0), ""), "");
+  cg_if_t c;
+  cg_if_begin(cg, &c, ok);
+  LLVMValueRef per = LLVMBuildSDiv(b, iadd(cg, lines, LLVMBuildNSWSub(b, rows, i64c(cg, 1), "")), rows, "");
+  LLVMValueRef lo = LLVMBuildNSWMul(b, r, per, "");
+  LLVMValueRef hi = imin(cg, iadd(cg, lo, per), lines);
+  LLVMValueRef base = fgep(cg, x->b, iadd(cg, imul(cg, qn, K * nr), imul(cg, kn, nr)));
+  cg_loop_t L;
+  LLVMValueRef i = cg_loop_begin(cg, &L, lo, hi, "pf");
+  LLVMValueRef p = LLVMBuildGEP2(b, cg->t_f32, base, (LLVMValueRef[]){imul(cg, i, 16)}, 1, "");
+  LLVMValueRef args[4] = {LLVMBuildBitCast(b, p, cg->t_ptr, ""), LLVMConstInt(cg->t_i32, 0, 0),
+                          LLVMConstInt(cg->t_i32, 2, 0), LLVMConstInt(cg->t_i32, 1, 0)};
+  unsigned id = LLVMLookupIntrinsicID("llvm.prefetch", strlen("llvm.prefetch"));
+  LLVMTypeRef tys[1] = {cg->t_ptr};
+  LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 1);
+  LLVMBuildCall2(b, LLVMIntrinsicGetType(cg->ctx, id, tys, 1), f, args, 4, "");
+  cg_loop_end(cg, &L);
+  cg_if_end(cg, &c);
+}
+
 /* Loop order inside a work item.  Panels outside (Goto's order) keeps a KC x NR micro-panel of
  * B in L1 for all the item's row tiles and streams A from L2; row tiles outside keeps a tile's
  * MR x KC slice of A in L1 and streams the item's KC x NC block of B from L2, so it needs that
@@ -574,6 +618,7 @@ ingot_status_t cg_gemm_emit(cg_t *cg, cg_kernel_t *k, const cg_gemm_t *g) {
       LLVMValueRef t = cg_loop_begin(cg, &Lt, t0, t1, "mtile");
       LLVMValueRef q = cg_loop_begin(cg, &Lq, q0, q1, "panel");
       emit_tile(&x, x.t.mr, x.t.nv, x.L, imul(cg, t, x.t.mr), imul(cg, q, x.t.nr));
+      if (x.packed) prefetch_next_block(&x, t, t0, t1, q, np, ppb);
       cg_loop_end(cg, &Lq);
       cg_loop_end(cg, &Lt);
     }
