@@ -110,6 +110,9 @@ typedef struct {
   LLVMBasicBlockRef header, body, exit;
   LLVMValueRef iv;
 } cg_loop_t;
+/* A fresh LLVM context, module NAME and builder in c, with c's cached types and symbol
+ * prefix (NAME, which must outlive c); the CPU and the GPU backend both start here. */
+void cg_init_module(cg_t *c, const char *name);
 LLVMValueRef cg_loop_begin(cg_t *cg, cg_loop_t *L, LLVMValueRef lo, LLVMValueRef hi, const char *name);
 void cg_loop_end(cg_t *cg, cg_loop_t *L);
 /* cg_loop_end, marking the loop llvm.loop.unroll.disable: for loops whose

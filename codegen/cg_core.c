@@ -139,21 +139,7 @@ ingot_status_t ingot_cg_create(const ingot_cg_options_t *o, ingot_cg_t **out) {
   }
   m->name = strdup(o->name ? o->name : "model");
   cg_t *c = &m->c;
-  c->ctx = LLVMContextCreate();
-  c->mod = LLVMModuleCreateWithNameInContext(m->name, c->ctx);
-  c->b = LLVMCreateBuilderInContext(c->ctx);
-  c->t_void = LLVMVoidTypeInContext(c->ctx);
-  c->t_i1 = LLVMInt1TypeInContext(c->ctx);
-  c->t_i8 = LLVMInt8TypeInContext(c->ctx);
-  c->t_i16 = LLVMInt16TypeInContext(c->ctx);
-  c->t_i32 = LLVMInt32TypeInContext(c->ctx);
-  c->t_i64 = LLVMInt64TypeInContext(c->ctx);
-  c->t_f16 = LLVMHalfTypeInContext(c->ctx);
-  c->t_bf16 = LLVMBFloatTypeInContext(c->ctx);
-  c->t_f32 = LLVMFloatTypeInContext(c->ctx);
-  c->t_f64 = LLVMDoubleTypeInContext(c->ctx);
-  c->t_ptr = LLVMPointerType(c->t_i8, 0);
-  c->prefix = m->name;
+  cg_init_module(c, m->name);
   c->vector_bits = vbits;
   c->target = &m->target;
   c->owner = m;

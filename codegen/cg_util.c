@@ -46,6 +46,24 @@ LLVMValueRef cg_loop_begin(cg_t *cg, cg_loop_t *L, LLVMValueRef lo, LLVMValueRef
   return L->iv;
 }
 
+void cg_init_module(cg_t *c, const char *name) {
+  c->ctx = LLVMContextCreate();
+  c->mod = LLVMModuleCreateWithNameInContext(name, c->ctx);
+  c->b = LLVMCreateBuilderInContext(c->ctx);
+  c->t_void = LLVMVoidTypeInContext(c->ctx);
+  c->t_i1 = LLVMInt1TypeInContext(c->ctx);
+  c->t_i8 = LLVMInt8TypeInContext(c->ctx);
+  c->t_i16 = LLVMInt16TypeInContext(c->ctx);
+  c->t_i32 = LLVMInt32TypeInContext(c->ctx);
+  c->t_i64 = LLVMInt64TypeInContext(c->ctx);
+  c->t_f16 = LLVMHalfTypeInContext(c->ctx);
+  c->t_bf16 = LLVMBFloatTypeInContext(c->ctx);
+  c->t_f32 = LLVMFloatTypeInContext(c->ctx);
+  c->t_f64 = LLVMDoubleTypeInContext(c->ctx);
+  c->t_ptr = LLVMPointerType(c->t_i8, 0);
+  c->prefix = name;
+}
+
 void cg_loop_end(cg_t *cg, cg_loop_t *L) {
   LLVMValueRef next = LLVMBuildNSWAdd(cg->b, L->iv, cg_i64(cg, 1), "");
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);

@@ -135,21 +135,7 @@ ingot_status_t ingot_gpu_create(const ingot_gpu_options_t *o, ingot_gpu_t **out)
   LLVMInitializeNVPTXTargetMC();
   LLVMInitializeNVPTXAsmPrinter();
   cg_t *c = &gpu->c;
-  c->ctx = LLVMContextCreate();
-  c->mod = LLVMModuleCreateWithNameInContext(gpu->name, c->ctx);
-  c->b = LLVMCreateBuilderInContext(c->ctx);
-  c->t_void = LLVMVoidTypeInContext(c->ctx);
-  c->t_i1 = LLVMInt1TypeInContext(c->ctx);
-  c->t_i8 = LLVMInt8TypeInContext(c->ctx);
-  c->t_i16 = LLVMInt16TypeInContext(c->ctx);
-  c->t_i32 = LLVMInt32TypeInContext(c->ctx);
-  c->t_i64 = LLVMInt64TypeInContext(c->ctx);
-  c->t_f16 = LLVMHalfTypeInContext(c->ctx);
-  c->t_bf16 = LLVMBFloatTypeInContext(c->ctx);
-  c->t_f32 = LLVMFloatTypeInContext(c->ctx);
-  c->t_f64 = LLVMDoubleTypeInContext(c->ctx);
-  c->t_ptr = LLVMPointerType(c->t_i8, 0);
-  c->prefix = gpu->name;
+  cg_init_module(c, gpu->name);
   c->vector_bits = 128; /* the emitters' vector loops: 4 x f32, what NVPTX loads in one instruction */
   c->owner = gpu->wcg;
   {
