@@ -99,20 +99,16 @@ static LLVMValueRef fast_exp(cg_t *cg, LLVMValueRef x) {
 static LLVMValueRef recip_bounded(cg_t *cg, LLVMValueRef d) {
   LLVMTypeRef t = LLVMTypeOf(d);
   unsigned n = LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMGetVectorSize(t) : 1;
+  /* the estimate: AVX-512's takes a passthrough and a lane mask besides */
+  const char *name = n == 16 && cg->vector_bits >= 512 ? "llvm.x86.avx512.rcp14.ps.512"
+                     : n == 8 && cg->vector_bits >= 256 ? "llvm.x86.avx.rcp.ps.256"
+                                                        : NULL;
   LLVMValueRef e = NULL;
-  if (n == 16 && cg->vector_bits >= 512) {
-    const char *name = "llvm.x86.avx512.rcp14.ps.512";
+  if (name) {
     unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, NULL, 0);
-    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, NULL, 0);
     LLVMValueRef args[3] = {d, LLVMGetUndef(t), LLVMConstInt(LLVMInt16TypeInContext(cg->ctx), 0xffff, 0)};
-    e = LLVMBuildCall2(cg->b, ft, f, args, 3, "");
-  } else if (n == 8 && cg->vector_bits >= 256) {
-    const char *name = "llvm.x86.avx.rcp.ps.256";
-    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, NULL, 0);
-    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, NULL, 0);
-    e = LLVMBuildCall2(cg->b, ft, f, &d, 1, "");
+    e = LLVMBuildCall2(cg->b, LLVMIntrinsicGetType(cg->ctx, id, NULL, 0), LLVMGetIntrinsicDeclaration(cg->mod, id, NULL, 0),
+                       args, n == 16 ? 3 : 1, "");
   }
   if (!e) return LLVMBuildFDiv(cg->b, kf(cg, d, 1.0), d, "");
   LLVMValueRef err = fma3(cg, LLVMBuildFNeg(cg->b, d, ""), e, kf(cg, d, 1.0)); /* 1 - d e */

@@ -205,12 +205,6 @@ static void store_final(gx_t *x, LLVMValueRef v, LLVMValueRef row, LLVMValueRef 
 
 #define MAX_NR_LANES 16
 
-static LLVMValueRef vsplat_i64(cg_t *cg, LLVMTypeRef it, LLVMValueRef s, int lanes) {
-  LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(it), s, LLVMConstInt(cg->t_i32, 0, 0), "");
-  LLVMValueRef zeros = LLVMConstNull(LLVMVectorType(cg->t_i32, (unsigned)lanes));
-  return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(it), zeros, "");
-}
-
 /* ---- im2col ------------------------------------------------------------------------------ */
 
 /* Whether build_col can read a vector of L columns as contiguous pieces of
@@ -224,26 +218,10 @@ static bool col_rows_contiguous(const cg_gemm_t *g, int L) {
   return g->ow_n % L == 0 || L % g->ow_n == 0;
 }
 
-static LLVMValueRef vsplat_i32(cg_t *cg, LLVMValueRef s, int lanes) {
-  LLVMTypeRef it = LLVMVectorType(cg->t_i32, (unsigned)lanes);
-  LLVMValueRef v = LLVMBuildInsertElement(cg->b, LLVMGetUndef(it), s, LLVMConstInt(cg->t_i32, 0, 0), "");
-  return LLVMBuildShuffleVector(cg->b, v, LLVMGetUndef(it), LLVMConstNull(it), "");
-}
-
 static LLVMValueRef vconst_i32(cg_t *cg, const int32_t *v, int lanes) {
   LLVMValueRef e[MAX_NR_LANES];
   for (int l = 0; l < lanes; l++) e[l] = LLVMConstInt(cg->t_i32, (unsigned long long)(uint32_t)v[l], 0);
   return LLVMConstVector(e, (unsigned)lanes);
-}
-
-static LLVMValueRef masked_load(gx_t *x, LLVMValueRef ptr, LLVMValueRef mask, LLVMValueRef passthru) {
-  cg_t *cg = x->cg;
-  LLVMTypeRef tys[2] = {x->vt, LLVMPointerType(x->vt, 0)};
-  unsigned id = LLVMLookupIntrinsicID("llvm.masked.load", strlen("llvm.masked.load"));
-  LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
-  LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, 2);
-  LLVMValueRef args[4] = {LLVMBuildBitCast(cg->b, ptr, tys[1], ""), LLVMConstInt(cg->t_i32, 4, 0), mask, passthru};
-  return LLVMBuildCall2(cg->b, ft, f, args, 4, "");
 }
 
 /* One vector of columns [j, j + L) of tap (dy, dx) of channel image xc, read
@@ -267,15 +245,15 @@ static LLVMValueRef col_rows(gx_t *x, LLVMValueRef xc, LLVMValueRef j, LLVMValue
   LLVMValueRef ow0 = r == 1 ? LLVMBuildURem(b, j, i64c(cg, g->ow_n), "") : i64c(cg, 0);
   /* lane validity: 0 <= ow0 + owl + dx - pw < iw, 0 <= (oh + sub) * sh + dy - ph < ih, j + l < N */
   LLVMValueRef cx = LLVMBuildNSWSub(b, iadd(cg, ow0, dx), i64c(cg, g->pw), ""); /* ix of owl = 0 */
-  LLVMValueRef ix = LLVMBuildAdd(b, vconst_i32(cg, owl, L), vsplat_i32(cg, LLVMBuildTrunc(b, cx, i32, ""), L), "");
+  LLVMValueRef ix = LLVMBuildAdd(b, vconst_i32(cg, owl, L), cg_vsplat(cg, LLVMBuildTrunc(b, cx, i32, ""), L), "");
   LLVMValueRef iy0 = LLVMBuildNSWSub(b, iadd(cg, imul(cg, oh, g->sh), dy), i64c(cg, g->ph), "");
   LLVMValueRef vsub = vconst_i32(cg, sub, L);
-  LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, vsub, vsplat_i32(cg, LLVMConstInt(i32, (unsigned long long)g->sh, 0), L), ""),
-                                 vsplat_i32(cg, LLVMBuildTrunc(b, iy0, i32, ""), L), "");
+  LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, vsub, cg_vsplat(cg, LLVMConstInt(i32, (unsigned long long)g->sh, 0), L), ""),
+                                 cg_vsplat(cg, LLVMBuildTrunc(b, iy0, i32, ""), L), "");
   LLVMValueRef left = LLVMBuildTrunc(b, LLVMBuildNSWSub(b, i64c(cg, g->N), j, ""), i32, "");
-  LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, ix, vsplat_i32(cg, LLVMConstInt(i32, (unsigned long long)g->iw, 0), L), "");
-  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntULT, iy, vsplat_i32(cg, LLVMConstInt(i32, (unsigned long long)g->ih, 0), L), ""), "");
-  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLT, vconst_i32(cg, iota, L), vsplat_i32(cg, left, L), ""), "");
+  LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, ix, cg_vsplat(cg, LLVMConstInt(i32, (unsigned long long)g->iw, 0), L), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntULT, iy, cg_vsplat(cg, LLVMConstInt(i32, (unsigned long long)g->ih, 0), L), ""), "");
+  ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLT, vconst_i32(cg, iota, L), cg_vsplat(cg, left, L), ""), "");
   /* sub-row s: lane l reads xc[(iy0 + s*sh) * iw + cx + owl] = base_s + l with base_s = that - (l - owl) */
   LLVMValueRef v = LLVMConstNull(x->vt);
   for (int s = 0; s < r; s++) {
@@ -284,8 +262,8 @@ static LLVMValueRef col_rows(gx_t *x, LLVMValueRef xc, LLVMValueRef j, LLVMValue
     LLVMValueRef ptr = LLVMBuildGEP2(b, cg->t_f32, xc, &base, 1, ""); /* may point outside: masked lanes only */
     LLVMValueRef m = r == 1 ? ok
                             : LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntEQ, vsub,
-                                                                vsplat_i32(cg, LLVMConstInt(i32, (unsigned)s, 0), L), ""), "");
-    v = masked_load(x, ptr, m, v);
+                                                                cg_vsplat(cg, LLVMConstInt(i32, (unsigned)s, 0), L), ""), "");
+    v = cg_vload_masked(cg, ptr, L, m, v);
   }
   return v;
 }
@@ -317,7 +295,7 @@ static void build_col(gx_t *x, LLVMValueRef jcnt) {
     LLVMValueRef iota[MAX_NR_LANES];
     for (int l = 0; l < L; l++) iota[l] = LLVMConstInt(cg->t_i64, (unsigned long long)l, 0);
     LLVMValueRef viota = LLVMConstVector(iota, (unsigned)L);
-#define VS(v) vsplat_i64(cg, it, (v), L)
+#define VS(v) cg_vsplat(cg, (v), L)
     LLVMValueRef j = LLVMBuildAdd(b, VS(iadd(cg, x->j0, jj)), viota, "");
     LLVMValueRef oh = LLVMBuildUDiv(b, j, VS(i64c(cg, g->ow_n)), "");
     LLVMValueRef ow = LLVMBuildSub(b, j, LLVMBuildMul(b, oh, VS(i64c(cg, g->ow_n)), ""), "");

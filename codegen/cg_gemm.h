@@ -88,8 +88,11 @@ LLVMValueRef cg_vepi_apply(cg_t *cg, cg_kernel_t *k, const cg_vepi_t *e, LLVMVal
                            LLVMValueRef col);
 
 /* Small vector helpers shared by both files. */
-LLVMValueRef cg_vsplat(cg_t *cg, LLVMValueRef s, int lanes);
+LLVMValueRef cg_vsplat(cg_t *cg, LLVMValueRef s, int lanes); /* s of any scalar type */
 LLVMValueRef cg_vload(cg_t *cg, LLVMValueRef fptr, int lanes, int valid); /* valid < lanes: masked */
+/* lanes floats at fptr where mask (<lanes x i1>) is set, passthru's lanes elsewhere; masked-off
+ * lanes are never read, so fptr may point outside the buffer for them. */
+LLVMValueRef cg_vload_masked(cg_t *cg, LLVMValueRef fptr, int lanes, LLVMValueRef mask, LLVMValueRef passthru);
 void cg_vstore(cg_t *cg, LLVMValueRef v, LLVMValueRef fptr, int lanes, int valid);
 
 #endif

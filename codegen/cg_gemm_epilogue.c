@@ -48,18 +48,21 @@ static LLVMValueRef masked_intrinsic(cg_t *cg, const char *name, LLVMTypeRef vt,
   return LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
 }
 
-LLVMValueRef cg_vload(cg_t *cg, LLVMValueRef fptr, int lanes, int valid) {
+LLVMValueRef cg_vload_masked(cg_t *cg, LLVMValueRef fptr, int lanes, LLVMValueRef mask, LLVMValueRef passthru) {
   LLVMTypeRef vt = LLVMVectorType(cg->t_f32, (unsigned)lanes);
   LLVMValueRef p = LLVMBuildBitCast(cg->b, fptr, LLVMPointerType(vt, 0), "");
-  if (valid >= lanes) {
-    LLVMValueRef l = LLVMBuildLoad2(cg->b, vt, p, "");
-    LLVMSetAlignment(l, 4);
-    return l;
-  }
   LLVMTypeRef ft;
   LLVMValueRef f = masked_intrinsic(cg, "llvm.masked.load", vt, &ft);
-  LLVMValueRef args[4] = {p, LLVMConstInt(cg->t_i32, 4, 0), lane_mask(cg, lanes, valid), LLVMConstNull(vt)};
+  LLVMValueRef args[4] = {p, LLVMConstInt(cg->t_i32, 4, 0), mask, passthru};
   return LLVMBuildCall2(cg->b, ft, f, args, 4, "");
+}
+
+LLVMValueRef cg_vload(cg_t *cg, LLVMValueRef fptr, int lanes, int valid) {
+  LLVMTypeRef vt = LLVMVectorType(cg->t_f32, (unsigned)lanes);
+  if (valid < lanes) return cg_vload_masked(cg, fptr, lanes, lane_mask(cg, lanes, valid), LLVMConstNull(vt));
+  LLVMValueRef l = LLVMBuildLoad2(cg->b, vt, LLVMBuildBitCast(cg->b, fptr, LLVMPointerType(vt, 0), ""), "");
+  LLVMSetAlignment(l, 4);
+  return l;
 }
 
 void cg_vstore(cg_t *cg, LLVMValueRef v, LLVMValueRef fptr, int lanes, int valid) {
