@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "codegen/cg_fused_impl.h"
+#include "codegen/cg_gemm.h"
 #include "passes/fusion.h"
 
 #define ATT_BK 64 /* keys per block */
@@ -48,7 +49,7 @@
 typedef struct {
   cg_t *cg;
   int VL;
-  LLVMTypeRef vt, vpt; /* <VL x float>, its pointer */
+  LLVMTypeRef vt; /* <VL x float> */
 } vec_t;
 
 static LLVMValueRef vsplat(vec_t *V, LLVMValueRef s) {
@@ -70,37 +71,19 @@ static LLVMValueRef iconst_v(vec_t *V, int32_t x) {
   return LLVMConstVector(e, (unsigned)V->VL);
 }
 
-/* float* + idx -> <VL x float>* */
-static LLVMValueRef vptr(vec_t *V, LLVMValueRef fptr, LLVMValueRef idx) {
-  cg_t *cg = V->cg;
-  LLVMValueRef p = LLVMBuildInBoundsGEP2(cg->b, cg->t_f32, fptr, &idx, 1, "");
-  return LLVMBuildBitCast(cg->b, p, V->vpt, "");
+/* VL floats at fptr[idx..] (cg_gemm.h's vector access), the first `valid` of them in vload_part. */
+static LLVMValueRef fgep(cg_t *cg, LLVMValueRef fptr, LLVMValueRef idx) {
+  return LLVMBuildInBoundsGEP2(cg->b, cg->t_f32, fptr, &idx, 1, "");
 }
 
-static LLVMValueRef vload(vec_t *V, LLVMValueRef fptr, LLVMValueRef idx) {
-  LLVMValueRef l = LLVMBuildLoad2(V->cg->b, V->vt, vptr(V, fptr, idx), "");
-  LLVMSetAlignment(l, 4);
-  return l;
+static LLVMValueRef vload_part(vec_t *V, LLVMValueRef fptr, LLVMValueRef idx, int valid) {
+  return cg_vload(V->cg, fgep(V->cg, fptr, idx), V->VL, valid);
 }
+
+static LLVMValueRef vload(vec_t *V, LLVMValueRef fptr, LLVMValueRef idx) { return vload_part(V, fptr, idx, V->VL); }
 
 static void vstore(vec_t *V, LLVMValueRef v, LLVMValueRef fptr, LLVMValueRef idx) {
-  LLVMSetAlignment(LLVMBuildStore(V->cg->b, v, vptr(V, fptr, idx)), 4);
-}
-
-/* The first `valid` lanes of fptr[idx..]: a masked load (zeros elsewhere). */
-static LLVMValueRef vload_part(vec_t *V, LLVMValueRef fptr, LLVMValueRef idx, int valid) {
-  cg_t *cg = V->cg;
-  if (valid >= V->VL) return vload(V, fptr, idx);
-  const char *name = "llvm.masked.load";
-  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-  LLVMTypeRef tys[2] = {V->vt, V->vpt};
-  LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, tys, 2);
-  LLVMValueRef fn = LLVMGetIntrinsicDeclaration(cg->mod, id, tys, 2);
-  LLVMValueRef bits[64];
-  for (int l = 0; l < V->VL; l++) bits[l] = LLVMConstInt(cg->t_i1, l < valid, 0);
-  LLVMValueRef args[4] = {vptr(V, fptr, idx), LLVMConstInt(cg->t_i32, 4, 0), LLVMConstVector(bits, (unsigned)V->VL),
-                          LLVMConstNull(V->vt)};
-  return LLVMBuildCall2(cg->b, ft, fn, args, 4, "");
+  cg_vstore(V->cg, v, fgep(V->cg, fptr, idx), V->VL, V->VL);
 }
 
 static LLVMValueRef vfma(vec_t *V, LLVMValueRef a, LLVMValueRef b, LLVMValueRef c) {
@@ -157,46 +140,6 @@ static LLVMValueRef fbuf(cg_t *cg, int64_t n, const char *name) {
   return LLVMBuildBitCast(cg->b, a, LLVMPointerType(cg->t_f32, 0), "");
 }
 
-/* The views of dense operands: Q [.., N, D], K [.., M, D] (or [.., D, M]), V [.., M, Dv] and the
- * output [.., N, Dv], each its own tensor. */
-static ingot_status_t dense_views(cg_t *cg, cg_kernel_t *k, const ingot_fusion_t *f, int *nb, int64_t *bdims,
-                                  int64_t *N, int64_t *M, int64_t *D, int64_t *Dv, ingot_attn_view_t *vw) {
-  const ingot_type_t *tq = &k->vin[0]->type, *tk = &k->vin[1]->type, *tv = &k->vin[2]->type;
-  int r = tq->rank;
-  for (int i = 0; i < 3; i++)
-    if (k->vin[i]->type.dtype != INGOT_DT_FLOAT || k->vin[i]->type.rank != r)
-      return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands must be float32 of one rank");
-  if (r < 2 || r - 2 > INGOT_ATTN_MAX_BATCH)
-    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands need rank 2 to %d", INGOT_ATTN_MAX_BATCH + 2);
-  int kt = f->k_transposed;
-  *nb = r - 2;
-  for (int d = 0; d < r - 2; d++) {
-    if (tk->dims[d].v != tq->dims[d].v || tv->dims[d].v != tq->dims[d].v)
-      return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention batch dims differ");
-    bdims[d] = tq->dims[d].v;
-  }
-  *N = tq->dims[r - 2].v, *D = tq->dims[r - 1].v;
-  *M = kt ? tk->dims[r - 1].v : tk->dims[r - 2].v;
-  int64_t Dk = kt ? tk->dims[r - 2].v : tk->dims[r - 1].v;
-  *Dv = tv->dims[r - 1].v;
-  if (Dk != *D || tv->dims[r - 2].v != *M)
-    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention shapes disagree (Q [..,%lld,%lld], K, V [..,%lld,%lld])",
-                    (long long)*N, (long long)*D, (long long)tv->dims[r - 2].v, (long long)*Dv);
-  int64_t rows[4] = {*N, *M, *M, *N}, cols[4] = {*D, *D, *Dv, *Dv};
-  for (int o = 0; o < 4; o++) {
-    memset(&vw[o], 0, sizeof vw[o]);
-    int64_t s = rows[o] * cols[o];
-    for (int d = r - 3; d >= 0; d--) {
-      vw[o].batch[d] = s;
-      s *= bdims[d];
-    }
-    vw[o].row = cols[o];
-    vw[o].col = 1;
-  }
-  if (kt) vw[1].row = 1, vw[1].col = *M; /* K^T [.., D, M]: key j, dim d at d * M + j */
-  return INGOT_OK;
-}
-
 /* Element offset of work item bh's (batch, head) in a view: bh decomposed over bdims. */
 static LLVMValueRef view_base(cg_t *cg, const ingot_attn_view_t *v, int nb, const int64_t *bdims, LLVMValueRef bh) {
   LLVMValueRef off = cg_i64(cg, v->off), rest = bh;
@@ -213,22 +156,16 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
   const ingot_fusion_t *f = (const ingot_fusion_t *)k->fusion;
   if (!f || k->nin != 3 || !k->vin[0] || !k->vin[1] || !k->vin[2])
     return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention expects Q, K and V");
-  int nb = 0;
-  int64_t bdims[INGOT_ATTN_MAX_BATCH] = {0}, N = 0, M = 0, D = 0, Dv = 0, BH = 1;
-  ingot_attn_view_t vw[4]; /* Q, K, V, output */
-  if (f->attn_views) {
-    nb = f->attn_nbatch;
-    if (nb < 0 || nb > INGOT_ATTN_MAX_BATCH) return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention batch rank %d", nb);
-    memcpy(bdims, f->attn_batch, sizeof bdims);
-    memcpy(vw, f->attn_view, sizeof vw);
-    N = f->attn_n, M = f->attn_m, D = f->attn_d, Dv = f->attn_dv;
-    for (int i = 0; i < 3; i++)
-      if (k->vin[i]->type.dtype != INGOT_DT_FLOAT)
-        return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands must be float32");
-  } else {
-    ingot_status_t st = dense_views(cg, k, f, &nb, bdims, &N, &M, &D, &Dv, vw);
-    if (st) return st;
-  }
+  /* the operands' shapes and layouts, as the fusion pass laid them out */
+  int nb = f->attn_nbatch;
+  if (!f->attn_views || nb < 0 || nb > INGOT_ATTN_MAX_BATCH)
+    return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention without operand layouts");
+  const int64_t *bdims = f->attn_batch;
+  const ingot_attn_view_t *vw = f->attn_view; /* Q, K, V, output */
+  int64_t N = f->attn_n, M = f->attn_m, D = f->attn_d, Dv = f->attn_dv, BH = 1;
+  for (int i = 0; i < 3; i++)
+    if (k->vin[i]->type.dtype != INGOT_DT_FLOAT)
+      return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention operands must be float32");
   for (int d = 0; d < nb; d++) BH *= bdims[d];
   if (vw[2].col != 1 || vw[3].col != 1)
     return cg_error(cg, k, INGOT_CODE_INTERNAL, "attention V and output rows must be contiguous");
@@ -240,10 +177,9 @@ ingot_status_t cg_emit_attention(cg_t *cg, cg_kernel_t *k) {
                                  (double)N * (double)Dv);
   if (BH * N * M * Dv == 0) return INGOT_OK;
 
-  vec_t V = {cg, cg->vector_bits / 32, NULL, NULL};
+  vec_t V = {cg, cg->vector_bits / 32, NULL};
   if (V.VL < 4) V.VL = 4;
   V.vt = LLVMVectorType(cg->t_f32, (unsigned)V.VL);
-  V.vpt = LLVMPointerType(V.vt, 0);
   int VL = V.VL;
   int QV = N > VL ? ATT_QV : 1; /* query vectors per block */
   int64_t BQ = (int64_t)QV * VL, nqb = (N + BQ - 1) / BQ;

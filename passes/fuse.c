@@ -28,7 +28,7 @@
  *     adaLN, "(1 - mask) * latent"): they are recomputed per output element,
  *     so non-full-size ones must be cheap ops.
  * An attention core also absorbs the data movement around it where that is a
- * strided view (absorb_attention_moves): the Reshape/Transpose/Split/Squeeze
+ * strided view (attention_layout): the Reshape/Transpose/Split/Squeeze
  * chains that cut Q, K and V out of one packed projection, and the Transpose
  * that puts the heads back (CPU only: ctx->dense_attention keeps them).
  * After each addition the group is checked (group_valid) and the last valid
@@ -500,6 +500,7 @@ static bool match_attention(fz_t *f, int32_t i, grp_t *G) {
     int64_t Dv = tv->dims[rank - 1].v;
     if (Dk != D || tv->dims[rank - 2].v != M || to->dims[rank - 2].v != N || to->dims[rank - 1].v != Dv) goto fail;
     if (N < 1 || M < 1 || D < 1 || Dv < 1 || D > FZ_MAX_HEAD_DIM || Dv > FZ_MAX_HEAD_DIM) goto fail;
+    if (rank - 2 > INGOT_ATTN_MAX_BATCH) goto fail; /* the operand layouts (fusion.h) hold this many batch dims */
   }
   G->ncore = G->n;
   return true;
@@ -879,50 +880,52 @@ static void set_view(ingot_attn_view_t *w, const sview_t *v, int nb, int row, in
   w->col = v->str[col];
 }
 
-/* Rewrites attention fused node `node` (group `group`) to read through its operands' movement
- * chains and to write through a Transpose of its heads, where that is a view. */
-static void absorb_attention_moves(fz_t *f, int32_t node, int group) {
+/* Fills attention fused node `node`'s (group `group`) operand layouts (fusion.h: attn_view),
+ * reading through its operands' movement chains and writing through a Transpose of its heads
+ * where that is a view (not with ctx->dense_attention), else each operand dense. */
+static void attention_layout(fz_t *f, int32_t node, int group) {
   ingot_graph_t *g = f->g;
   ingot_node_t *L = &g->nodes[node];
   ingot_fusion_t *fu = L->pass_data;
   const ingot_type_t *tq = &g->values[L->inputs[0]].type, *tk = &g->values[L->inputs[1]].type;
   const ingot_type_t *tv = &g->values[L->inputs[2]].type, *ta = &fu->anchor_type;
-  int r = tq->rank, nb = r - 2;
-  if (f->ctx->dense_attention || nb > INGOT_ATTN_MAX_BATCH || ta->rank != r) return;
+  int r = tq->rank, nb = r - 2; /* match_attention: r - 2 <= INGOT_ATTN_MAX_BATCH, ta of rank r */
   chain_t c[3];
-  for (int i = 0; i < 3; i++) operand_chain(f, L->inputs[i], &c[i]);
-  bool use[3];
-  for (int i = 0; i < 3; i++) use[i] = c[i].n > 0;
-  use[2] = use[2] && c[2].view.str[r - 1] == 1; /* V rows are vector loads */
-  /* all three together, or each alone */
-  chain_t sel[3];
-  int ns = 0;
-  for (int i = 0; i < 3; i++)
-    if (use[i]) sel[ns++] = c[i];
-  if (!chains_private(f, sel, ns, group)) {
-    for (int i = 0; i < 3; i++) use[i] = use[i] && chains_private(f, &c[i], 1, group);
-  }
-  /* the output: a Transpose that keeps the last axis, when there is no epilogue */
-  int32_t tr = fu->nsteps == 0 ? sole_user(f, L->outputs[0]) : -1;
+  bool use[3] = {false, false, false}, use_out = false;
+  int32_t tr = -1;
   sview_t ov;
-  bool use_out = false;
-  if (usable(f, tr) && g->nodes[tr].op == INGOT_OP_TRANSPOSE && g->nodes[tr].ninputs == 1 &&
-      f32_static(g, g->nodes[tr].outputs[0])) {
-    const int64_t *perm;
-    const ingot_type_t *tt = &g->values[g->nodes[tr].outputs[0]].type;
-    if (ingot_node_attr_ints(&g->nodes[tr], "perm", &perm) == r && perm[r - 1] == r - 1 && tt->rank == r) {
-      sview_t dense;
-      sv_dense(&dense, tt);
-      ov.rank = r;
-      ov.off = 0;
-      use_out = true;
-      for (int k = 0; k < r; k++) {
-        if (perm[k] < 0 || perm[k] >= r) use_out = false;
-        else ov.str[perm[k]] = dense.str[k], ov.dims[perm[k]] = dense.dims[k];
+  if (!f->ctx->dense_attention) {
+    for (int i = 0; i < 3; i++) {
+      operand_chain(f, L->inputs[i], &c[i]);
+      use[i] = c[i].n > 0;
+    }
+    use[2] = use[2] && c[2].view.str[r - 1] == 1; /* V rows are vector loads */
+    /* all three together, or each alone */
+    chain_t sel[3];
+    int ns = 0;
+    for (int i = 0; i < 3; i++)
+      if (use[i]) sel[ns++] = c[i];
+    if (!chains_private(f, sel, ns, group))
+      for (int i = 0; i < 3; i++) use[i] = use[i] && chains_private(f, &c[i], 1, group);
+    /* the output: a Transpose that keeps the last axis, when there is no epilogue */
+    tr = fu->nsteps == 0 ? sole_user(f, L->outputs[0]) : -1;
+    if (usable(f, tr) && g->nodes[tr].op == INGOT_OP_TRANSPOSE && g->nodes[tr].ninputs == 1 &&
+        f32_static(g, g->nodes[tr].outputs[0])) {
+      const int64_t *perm;
+      const ingot_type_t *tt = &g->values[g->nodes[tr].outputs[0]].type;
+      if (ingot_node_attr_ints(&g->nodes[tr], "perm", &perm) == r && perm[r - 1] == r - 1 && tt->rank == r) {
+        sview_t dense;
+        sv_dense(&dense, tt);
+        ov.rank = r;
+        ov.off = 0;
+        use_out = true;
+        for (int k = 0; k < r; k++) {
+          if (perm[k] < 0 || perm[k] >= r) use_out = false;
+          else ov.str[perm[k]] = dense.str[k], ov.dims[perm[k]] = dense.dims[k];
+        }
       }
     }
   }
-  if (!use[0] && !use[1] && !use[2] && !use_out) return;
   /* logical shapes and views */
   fu->attn_views = 1;
   fu->attn_nbatch = nb;
@@ -937,7 +940,7 @@ static void absorb_attention_moves(fz_t *f, int32_t node, int group) {
   sv_dense(&dv, tv);
   sv_dense(&da, ta);
   set_view(&fu->attn_view[0], use[0] ? &c[0].view : &dq, nb, r - 2, r - 1);
-  if (fu->k_transposed) set_view(&fu->attn_view[1], use[1] ? &c[1].view : &dk, nb, r - 1, r - 2);
+  if (fu->k_transposed) set_view(&fu->attn_view[1], use[1] ? &c[1].view : &dk, nb, r - 1, r - 2); /* K^T [.., D, M] */
   else set_view(&fu->attn_view[1], use[1] ? &c[1].view : &dk, nb, r - 2, r - 1);
   set_view(&fu->attn_view[2], use[2] ? &c[2].view : &dv, nb, r - 2, r - 1);
   set_view(&fu->attn_view[3], use_out ? &ov : &da, nb, r - 2, r - 1);
@@ -970,7 +973,7 @@ static ingot_status_t run(fz_t *f) {
     int32_t node;
     if (!grow(f, &G)) continue; /* (the core alone is valid) */
     INGOT_RETURN_IF_ERROR(build_fused(f, &G, &node));
-    absorb_attention_moves(f, node, f->ngroups - 1);
+    attention_layout(f, node, f->ngroups - 1);
   }
   /* anchors */
   for (uint32_t i = 0; i < g->nnodes; i++) {

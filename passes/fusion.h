@@ -68,10 +68,11 @@ typedef struct ingot_fusion_s_ {
   /* ATTENTION: inputs are Q [.., N, D], K (k_transposed: [.., D, M], else [.., M, D]), V [.., M, Dv] */
   int32_t k_transposed;
   float attn_scale;       /* applied to Q K^T */
-  /* ATTENTION with attn_views: the data movement around the core was absorbed (a packed QKV
-   * projection reshaped, transposed and split into heads; the heads transposed back after), so
-   * the inputs are the tensors before it and the output the one after it, addressed through
-   * the views below over the logical operands' shapes (attn_batch, N, M, D, Dv). */
+  /* ATTENTION: the operands' shapes (attn_batch, N, M, D, Dv) and layouts, filled by the pass
+   * (attn_views = 1).  Each is a dense tensor of its own, or -- where the pass absorbed the data
+   * movement around the core -- a strided view of the tensor before it (heads of a packed QKV
+   * projection) or after it (the heads transposed back), which the fused node then reads or
+   * writes instead. */
   int32_t attn_views;
   int32_t attn_nbatch;                         /* leading (batch, head) dims of the logical operands */
   int64_t attn_batch[INGOT_ATTN_MAX_BATCH];

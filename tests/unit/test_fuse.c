@@ -659,6 +659,31 @@ static void test_attention_packed_qkv(void **state) {
   }
 }
 
+/* More leading dims than the operand layouts hold (INGOT_ATTN_MAX_BATCH): not fused as
+ * attention, and still computed right. */
+static ingot_graph_t *b_attention_rank7(ins_t *ins, int variant) {
+  (void)variant;
+  ingot_graph_t *g = cgt_graph();
+  int32_t q = input_s(g, ins, "q", 7, D(1, 2, 1, 1, 2, 9, 8), 1, 2.0f);
+  int32_t kt = input_s(g, ins, "kt", 7, D(1, 2, 1, 1, 2, 8, 11), 2, 2.0f);
+  int32_t v = input(g, ins, "v", 7, D(1, 2, 1, 1, 2, 11, 8), 3);
+  int32_t sc = OP(g, INGOT_OP_MUL, "sc", OP(g, INGOT_OP_MATMUL, "raw", q, kt), scalar(g, "scale", 0.35f));
+  int32_t sm = cgt_node(g, INGOT_OP_SOFTMAX, 1, &sc, "p");
+  cgt_attr_i(g, sm, "axis", -1);
+  OP(g, INGOT_OP_MATMUL, "y", g->nodes[sm].outputs[0], v);
+  cgt_output(g, "y");
+  return g;
+}
+
+static void test_attention_many_batch_dims(void **state) {
+  (void)state;
+  result_t r;
+  ingot_graph_t *g = run_pass(b_attention_rank7, 0, false, &r);
+  for (int i = 0; i < r.nfused && i < 16; i++) assert_int_not_equal(r.f[i]->anchor_op, INGOT_ANCHOR_ATTENTION);
+  ingot_graph_free(g);
+  check_numerics(b_attention_rank7, 0);
+}
+
 /* ---- an anchor whose emitter ignores the epilogue ------------------------------------------------- */
 
 /* Transpose + Add by hand (the pass never anchors a Transpose): cg_emit_fused
@@ -750,6 +775,7 @@ int main(void) {
       cmocka_unit_test(test_layernorm_adaln),     cmocka_unit_test(test_groupnorm_silu),
       cmocka_unit_test(test_softmax_epilogue),    cmocka_unit_test(test_conv_epilogue),
       cmocka_unit_test(test_elementwise_dags),    cmocka_unit_test(test_attention), cmocka_unit_test(test_attention_packed_qkv),
+      cmocka_unit_test(test_attention_many_batch_dims),
       cmocka_unit_test(test_unmarked_anchor),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
