@@ -132,18 +132,11 @@ static inline double cgt_rel_l2(const ingot_tensor_t *a, const ingot_tensor_t *r
   return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
-/* Infers shapes, runs the evaluator (reference), compiles and runs the
- * graph at 1 and 2 threads, and asserts every output's relative L2 error is
- * <= tol.  Returns the worst error.  Frees g. */
-static inline double cgt_check_target(ingot_graph_t *g, const ingot_tensor_t *inputs, double tol, const char *target) {
-  cgt_ok(ingot_infer_shapes(g));
-  uint32_t no = g->noutputs;
-  ingot_tensor_t *ref = calloc(no, sizeof *ref);
-  ingot_interp_opts_t io = {1, true};
-  cgt_ok(ingot_interp_run(g, &io, inputs, ref));
-  ingot_pass_ctx_t pc;
-  ingot_pass_ctx_init(&pc);
-  cgt_ok(ingot_run_pipeline(g, &pc));
+/* Compiles g as it is (no passes) for target, runs it at 1 and 2 threads on
+ * inputs, and asserts every output's relative L2 error against ref[0..no)
+ * is <= tol.  Returns the worst error.  Frees g. */
+static inline double cgt_run_compiled(ingot_graph_t *g, const ingot_tensor_t *inputs, const ingot_tensor_t *ref,
+                                      uint32_t no, double tol, const char *target) {
   ingot_cg_options_t co = {"t", target, true, false, 2};
   ingot_cg_t *cg;
   cgt_ok(ingot_cg_create(&co, &cg));
@@ -183,10 +176,25 @@ static inline double cgt_check_target(ingot_graph_t *g, const ingot_tensor_t *in
     free(res);
     ingot_rt_model_destroy(m);
   }
-  for (uint32_t o = 0; o < no; o++) ingot_tensor_release(&ref[o]);
-  free(ref);
   ingot_cg_destroy(cg);
   ingot_graph_free(g);
+  return worst;
+}
+
+/* Infers shapes, runs the evaluator (reference), runs the compile pipeline,
+ * then cgt_run_compiled.  Returns the worst error.  Frees g. */
+static inline double cgt_check_target(ingot_graph_t *g, const ingot_tensor_t *inputs, double tol, const char *target) {
+  cgt_ok(ingot_infer_shapes(g));
+  uint32_t no = g->noutputs;
+  ingot_tensor_t *ref = calloc(no, sizeof *ref);
+  ingot_interp_opts_t io = {1, true};
+  cgt_ok(ingot_interp_run(g, &io, inputs, ref));
+  ingot_pass_ctx_t pc;
+  ingot_pass_ctx_init(&pc);
+  cgt_ok(ingot_run_pipeline(g, &pc));
+  double worst = cgt_run_compiled(g, inputs, ref, no, tol, target);
+  for (uint32_t o = 0; o < no; o++) ingot_tensor_release(&ref[o]);
+  free(ref);
   return worst;
 }
 

@@ -54,50 +54,10 @@ static void check(ingot_graph_t *g, ins_t *ins) {
   release(ins);
 }
 
-/* cgt_check for another target than native (the named targets' code runs
- * here: this machine has AVX-512).  Frees g. */
+/* cgt_check_target (the named targets' code runs here: this machine has AVX-512); frees g and
+ * the inputs. */
 static void check_on(ingot_graph_t *g, ins_t *ins, const char *target) {
-  cgt_ok(ingot_infer_shapes(g));
-  uint32_t no = g->noutputs;
-  ingot_tensor_t *ref = calloc(no, sizeof *ref);
-  ingot_interp_opts_t io = {1, true};
-  cgt_ok(ingot_interp_run(g, &io, ins->t, ref));
-  ingot_pass_ctx_t pc;
-  ingot_pass_ctx_init(&pc);
-  cgt_ok(ingot_run_pipeline(g, &pc));
-  ingot_cg_options_t co = {"t", target, true, false, 2};
-  ingot_cg_t *cg;
-  cgt_ok(ingot_cg_create(&co, &cg));
-  cgt_ok(ingot_cg_add_bucket(cg, g, "default", NULL, NULL));
-  cgt_ok(ingot_cg_finish(cg));
-  const void *desc;
-  cgt_ok(ingot_cg_jit(cg, &desc));
-  for (int threads = 1; threads <= 2; threads++) {
-    ingot_rt_options_t ro;
-    ingot_rt_options_init(&ro);
-    ro.threads = threads;
-    ingot_rt_model_t *m;
-    assert_int_equal(ingot_rt_model_create((const ingot_rt_model_desc_t *)desc, NULL, &ro, &m), INGOT_RT_OK);
-    void *in[8], *out[8];
-    ingot_tensor_t res[8];
-    for (int i = 0; i < ins->n; i++) in[i] = ins->t[i].data;
-    for (uint32_t o = 0; o < no; o++) {
-      cgt_ok(ingot_tensor_alloc(&res[o], ref[o].dtype, ref[o].rank, ref[o].dims));
-      out[o] = res[o].data;
-    }
-    assert_int_equal(ingot_rt_model_run(m, 0, in, out), INGOT_RT_OK);
-    for (uint32_t o = 0; o < no; o++) {
-      double e = cgt_rel_l2(&res[o], &ref[o]);
-      if (!(e <= TOL)) print_error("%s: output %u: rel L2 %.3e (threads %d)\n", target, o, e, threads);
-      assert_true(e <= TOL);
-      ingot_tensor_release(&res[o]);
-    }
-    ingot_rt_model_destroy(m);
-  }
-  for (uint32_t o = 0; o < no; o++) ingot_tensor_release(&ref[o]);
-  free(ref);
-  ingot_cg_destroy(cg);
-  ingot_graph_free(g);
+  cgt_check_target(g, ins->t, TOL, target);
   release(ins);
 }
 

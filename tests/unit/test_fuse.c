@@ -740,29 +740,7 @@ static void test_unmarked_anchor(void **state) {
   an->outputs = out;
   an->pass_data = f;
   cgt_ok(ingot_graph_compact(g));
-  ingot_cg_options_t co = {"t", "native", true, false, 2};
-  ingot_cg_t *cg;
-  cgt_ok(ingot_cg_create(&co, &cg));
-  cgt_ok(ingot_cg_add_bucket(cg, g, "default", NULL, NULL));
-  cgt_ok(ingot_cg_finish(cg));
-  const void *desc;
-  cgt_ok(ingot_cg_jit(cg, &desc));
-  for (int threads = 1; threads <= 2; threads++) {
-    ingot_rt_options_t ro;
-    ingot_rt_options_init(&ro);
-    ro.threads = threads;
-    ingot_rt_model_t *m;
-    assert_int_equal(ingot_rt_model_create((const ingot_rt_model_desc_t *)desc, NULL, &ro, &m), INGOT_RT_OK);
-    ingot_tensor_t got;
-    cgt_ok(ingot_tensor_alloc(&got, F32, want.rank, want.dims));
-    void *inp[2] = {ins.t[0].data, ins.t[1].data}, *outp[1] = {got.data};
-    assert_int_equal(ingot_rt_model_run(m, 0, inp, outp), INGOT_RT_OK);
-    assert_true(cgt_rel_l2(&got, &want) <= TOL);
-    ingot_tensor_release(&got);
-    ingot_rt_model_destroy(m);
-  }
-  ingot_cg_destroy(cg);
-  ingot_graph_free(g);
+  cgt_run_compiled(g, ins.t, &want, 1, TOL, "native"); /* as fused by hand: no passes */
   ingot_tensor_release(&want);
   for (int i = 0; i < ins.n; i++) ingot_tensor_release(&ins.t[i]);
 }
